@@ -1,0 +1,24 @@
+/**
+ * Board identifiers. v1 knows `global` (every game mode) and `mode:<game_mode>` (that mode alone).
+ */
+
+export const GAME_MODE_PATTERN = /^[a-z0-9_-]{1,32}$/;
+export const GLOBAL_BOARD = 'global';
+const MODE_PREFIX = 'mode:';
+
+export type BoardId = string;
+
+export function modeBoard(gameMode: string): BoardId {
+  return MODE_PREFIX + gameMode;
+}
+
+/** True when `board` is a well-formed board id. */
+export function isBoardId(board: string): boolean {
+  if (board === GLOBAL_BOARD) return true;
+  return board.startsWith(MODE_PREFIX) && GAME_MODE_PATTERN.test(board.slice(MODE_PREFIX.length));
+}
+
+/** The boards one committed score of `gameMode` counts on, in the order their rows are locked. */
+export function boardsForMode(gameMode: string): [BoardId, BoardId] {
+  return [GLOBAL_BOARD, modeBoard(gameMode)];
+}

@@ -1,0 +1,48 @@
+/**
+ * zod schemas for the individual fields of the contract, shared by WebSocket frames and HTTP bodies.
+ */
+import { z } from 'zod';
+import { GAME_MODE_PATTERN, GLOBAL_BOARD, isBoardId } from './board.ts';
+import {
+  MAX_RID,
+  MAX_SCORE,
+  MAX_SUBMISSION_ID_CODE_POINTS,
+  MAX_USER_ID,
+  MAX_USERNAME_CODE_POINTS,
+} from './limits.ts';
+
+/** An integer in [min, max]. MessagePack integers of any width arrive as numbers (or BigInt when unsafe, which fails here). */
+export const intIn = (min: number, max: number) =>
+  z.number().int().min(min, { message: `must be >= ${min}` }).max(max, { message: `must be <= ${max}` });
+
+export const rid = intIn(0, MAX_RID);
+export const userId = intIn(1, MAX_USER_ID);
+export const score = intIn(0, MAX_SCORE);
+export const gameMode = z.string().regex(GAME_MODE_PATTERN, { message: 'must match ^[a-z0-9_-]{1,32}$' });
+
+const USERNAME_PATTERN = new RegExp(`^[^\\p{Cc}]{1,${MAX_USERNAME_CODE_POINTS}}$`, 'u');
+export const username = z
+  .string()
+  .regex(USERNAME_PATTERN, { message: `must be 1..${MAX_USERNAME_CODE_POINTS} code points with no control characters` });
+
+const SUBMISSION_ID_PATTERN = new RegExp(`^[\\s\\S]{1,${MAX_SUBMISSION_ID_CODE_POINTS}}$`, 'u');
+export const submissionId = z
+  .string()
+  .regex(SUBMISSION_ID_PATTERN, { message: `must be 1..${MAX_SUBMISSION_ID_CODE_POINTS} code points` });
+
+export const board = z
+  .string()
+  .refine(isBoardId, { message: 'must be "global" or "mode:<game_mode>"' })
+  .default(GLOBAL_BOARD);
+
+/** `player<digits>` names are reserved for default usernames. */
+export const RESERVED_USERNAME = /^player[0-9]+$/;
+
+export function defaultUsername(id: number): string {
+  return `player${id}`;
+}
+
+/** True when `user` may take `name`: reserved default names belong to their own user only. */
+export function mayUseUsername(user: number, name: string): boolean {
+  return !RESERVED_USERNAME.test(name) || name === defaultUsername(user);
+}

@@ -1,0 +1,11 @@
+/** The wire contract, v1 (see README "Protocol"). Imports nothing outside protocol/. */
+export * from './codes.ts';
+export * from './limits.ts';
+export * from './board.ts';
+export * as fields from './fields.ts';
+export { RESERVED_USERNAME, defaultUsername, mayUseUsername } from './fields.ts';
+export * from './requests.ts';
+export * from './replies.ts';
+export * from './http.ts';
+export * from './codec.ts';
+export * from './ranking.ts';

@@ -1,0 +1,64 @@
+/**
+ * Request schemas, one per op. `op` and `rid` are read by the frame pipeline before these run, so
+ * each schema holds only the op's own fields; the HTTP API reuses the same schemas for its bodies.
+ * zod objects strip unknown keys: extra fields are ignored, as the contract requires.
+ */
+import { z } from 'zod';
+import * as f from './fields.ts';
+import { AROUND_RADIUS, HISTORY_LIMIT, SUBSCRIBE_LIMIT, TOP_LIMIT } from './limits.ts';
+import type { Op } from './codes.ts';
+
+const withDefault = (r: { min: number; max: number; default: number }) => f.intIn(r.min, r.max).default(r.default);
+
+export const submitRequest = z.object({
+  user_id: f.userId,
+  score: f.score,
+  game_mode: f.gameMode,
+  username: f.username.optional(),
+  submission_id: f.submissionId.optional(),
+});
+
+export const rankRequest = z
+  .object({ user_id: f.userId.optional(), username: f.username.optional(), board: f.board })
+  .refine((r) => r.user_id !== undefined || r.username !== undefined, {
+    message: 'user_id or username is required',
+    path: ['user_id'],
+  });
+
+export const topRequest = z.object({ limit: withDefault(TOP_LIMIT), board: f.board });
+
+export const aroundRequest = z.object({ user_id: f.userId, radius: withDefault(AROUND_RADIUS), board: f.board });
+
+export const historyRequest = z.object({
+  user_id: f.userId,
+  limit: withDefault(HISTORY_LIMIT),
+  offset: f.intIn(0, Number.MAX_SAFE_INTEGER).default(0),
+});
+
+export const subscribeRequest = z.object({ board: f.board, limit: withDefault(SUBSCRIBE_LIMIT) });
+export const unsubscribeRequest = z.object({ board: f.board });
+export const pingRequest = z.object({});
+
+export const REQUEST_SCHEMAS = {
+  submit: submitRequest,
+  rank: rankRequest,
+  top: topRequest,
+  around: aroundRequest,
+  history: historyRequest,
+  ping: pingRequest,
+  subscribe: subscribeRequest,
+  unsubscribe: unsubscribeRequest,
+} as const satisfies Record<Op, z.ZodType>;
+
+export type SubmitRequest = z.output<typeof submitRequest>;
+export type RankRequest = z.output<typeof rankRequest>;
+export type TopRequest = z.output<typeof topRequest>;
+export type AroundRequest = z.output<typeof aroundRequest>;
+export type HistoryRequest = z.output<typeof historyRequest>;
+export type SubscribeRequest = z.output<typeof subscribeRequest>;
+export type UnsubscribeRequest = z.output<typeof unsubscribeRequest>;
+export type PingRequest = z.output<typeof pingRequest>;
+
+export type RequestOf<O extends Op> = z.output<(typeof REQUEST_SCHEMAS)[O]>;
+/** What a client passes for an op (defaults may be omitted). */
+export type RequestInput<O extends Op> = z.input<(typeof REQUEST_SCHEMAS)[O]>;

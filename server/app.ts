@@ -1,0 +1,183 @@
+/**
+ * Wires the server together: stores, rank index, handlers and the two edges on one uWS app, with
+ * start-up (database creation, migrations, fail-fast connections, index rebuild) and graceful
+ * shutdown. `startApp` is what main.ts runs and what tests start in-process.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CLOSE_CODES, type HealthReply } from '../protocol/index.ts';
+import { signToken } from './auth/jwt.ts';
+import type { Config } from './config.ts';
+import { HttpEdge } from './http.ts';
+import { IndexMaintainer } from './index/maintainer.ts';
+import { RankIndex } from './index/rank-index.ts';
+import { Inflight } from './inflight.ts';
+import { Leaderboard } from './leaderboard.ts';
+import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { liveUnavailable, requestHandlers, type Handlers } from './ops.ts';
+import { connect, ensureDatabase, type Sql } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { uWS, type us_listen_socket } from './uws.ts';
+import { SocketEdge } from './ws.ts';
+
+export interface RunningApp {
+  port: number;
+  sql: Sql;
+  redis: Redis;
+  index: RankIndex;
+  maintainer: IndexMaintainer;
+  metrics: Metrics;
+  jwtSecret: string;
+  /** Resolves when the start-up rebuild of the rank index has finished. */
+  indexReady: Promise<void>;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, close sockets with 1001. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+async function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+async function openPostgres(config: Config, log: Logger): Promise<Sql> {
+  const timeoutS = Math.max(1, Math.ceil(config.startupTimeoutMs / 1000));
+  try {
+    if (await ensureDatabase(config.databaseUrl, timeoutS)) log.info('created database');
+    const sql = connect({ url: config.databaseUrl, poolSize: config.pgPoolSize, connectTimeoutS: timeoutS, logger: log });
+    const applied = await withTimeout('migrations', config.startupTimeoutMs * 4, migrate(sql));
+    if (applied.length > 0) log.info({ applied }, 'applied migrations');
+    return sql;
+  } catch (err) {
+    throw new StartupError(`cannot use PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function openRedis(config: Config, log: Logger): Promise<Redis> {
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    enableOfflineQueue: false, // fail at once while disconnected: reads then fall back to PostgreSQL
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.redisCommandTimeoutMs,
+    connectTimeout: config.startupTimeoutMs,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  });
+  let lastWarn = 0;
+  redis.on('error', (err: Error) => {
+    // ioredis emits one error per failed reconnect; one line per few seconds is enough.
+    if (Date.now() - lastWarn > 5000) {
+      lastWarn = Date.now();
+      log.warn({ err: err.message }, 'redis connection error');
+    }
+  });
+  try {
+    await withTimeout('redis connect', config.startupTimeoutMs, redis.connect());
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new StartupError(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function listen(app: ReturnType<typeof uWS.App>, host: string, port: number): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new StartupError(`cannot listen on ${host}:${port}`));
+    });
+  });
+}
+
+export async function startApp(config: Config, log: Logger): Promise<RunningApp> {
+  let jwtSecret = config.jwtSecret;
+  if (!jwtSecret) {
+    jwtSecret = randomBytes(32).toString('base64url');
+    const token = signToken({ sub: 'dev', role: 'server' }, jwtSecret);
+    log.warn({ devServerToken: token }, 'JWT_SECRET is not set: using a random secret for this run; the token below has role server');
+  }
+
+  const sql = await openPostgres(config, log);
+  let redis: Redis;
+  try {
+    redis = await openRedis(config, log);
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+
+  const metrics = createMetrics();
+  const index = new RankIndex(redis, config.redisPrefix);
+  const maintainer = new IndexMaintainer(index, sql, log, config.indexCheckIntervalMs, {
+    rebuilt: () => metrics.rebuilds.inc(),
+  });
+  const leaderboard = new Leaderboard({ sql, index, maintainer, log, metrics });
+  const inflight = new Inflight();
+  const handlers: Handlers = { ...requestHandlers(leaderboard), subscribe: liveUnavailable, unsubscribe: liveUnavailable };
+
+  const health = async (): Promise<HealthReply> => {
+    const probe = async (p: () => Promise<unknown>) => {
+      try {
+        await withTimeout('health probe', 1000, p());
+        return 'connected' as const;
+      } catch {
+        return 'disconnected' as const; // the probe's only job is to say whether the store answers
+      }
+    };
+    const [database, redisState] = await Promise.all([probe(() => sql`SELECT 1`), probe(() => redis.ping())]);
+    const healthy = database === 'connected' && redisState === 'connected';
+    return { status: healthy ? 'healthy' : 'unhealthy', database, redis: redisState };
+  };
+
+  const app = uWS.App();
+  const sockets = new SocketEdge({ config, jwtSecret, handlers, inflight, metrics, log });
+  const http = new HttpEdge({ jwtSecret, handlers, inflight, metrics, log, health });
+  sockets.mount(app);
+  http.mount(app);
+  http.mountFallback(app);
+
+  const listenSocket = await listen(app, config.host, config.port);
+  const port = uWS.us_socket_local_port(listenSocket);
+  log.info({ host: config.host, port }, 'listening');
+
+  maintainer.start();
+  // Reads are served while the index rebuilds: untrusted boards fall back to PostgreSQL.
+  const indexReady = maintainer.rebuildAll().catch((err: unknown) => {
+    log.error({ err }, 'start-up rebuild of the rank index failed; the periodic check will retry');
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info({ inflight: inflight.size }, 'shutting down');
+      sockets.stopAccepting();
+      uWS.us_listen_socket_close(listenSocket);
+      const finished = await inflight.drain(config.shutdownTimeoutMs);
+      if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
+      sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
+      await maintainer.stop();
+      await sql.end({ timeout: 5 });
+      redis.disconnect();
+      // close() exists in the native 20.30 binary but is missing from its type declarations.
+      (app as unknown as { close(): void }).close();
+      log.info('shut down');
+    })());
+
+  return { port, sql, redis, index, maintainer, metrics, jwtSecret, indexReady, close };
+}

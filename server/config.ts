@@ -1,0 +1,86 @@
+/**
+ * Configuration: parsed once from the environment with zod, frozen, and passed down. Nothing else
+ * reads process.env. Every setting is documented in the README with its default.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(0, 65535, 8000),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/leaderboard'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
+    .default('lb'),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PG_POOL_SIZE: int(1, 200, 10),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
+  STARTUP_TIMEOUT_MS: int(100, 120_000, 5000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
+  WS_IDLE_TIMEOUT_S: int(8, 960, 120),
+  WS_MAX_BACKPRESSURE_BYTES: int(4096, 256 * 1024 * 1024, 1024 * 1024),
+  DIFF_TICK_MS: int(5, 10_000, 50),
+  INDEX_CHECK_INTERVAL_MS: int(100, 3_600_000, 5000),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  /** Undefined only outside production; the app then generates a random one. */
+  readonly jwtSecret: string | undefined;
+  readonly logLevel: string;
+  readonly pgPoolSize: number;
+  readonly redisCommandTimeoutMs: number;
+  readonly startupTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly wsIdleTimeoutS: number;
+  readonly wsMaxBackpressureBytes: number;
+  readonly diffTickMs: number;
+  readonly indexCheckIntervalMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable counts as unset, as shells and compose files often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError('invalid configuration: JWT_SECRET: required when NODE_ENV=production');
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    jwtSecret: e.JWT_SECRET,
+    logLevel: e.LOG_LEVEL,
+    pgPoolSize: e.PG_POOL_SIZE,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    wsIdleTimeoutS: e.WS_IDLE_TIMEOUT_S,
+    wsMaxBackpressureBytes: e.WS_MAX_BACKPRESSURE_BYTES,
+    diffTickMs: e.DIFF_TICK_MS,
+    indexCheckIntervalMs: e.INDEX_CHECK_INTERVAL_MS,
+  });
+}

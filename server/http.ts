@@ -1,0 +1,199 @@
+/**
+ * The HTTP edge: the JSON mirror of the socket ops, /health and /metrics. Same pipeline as the
+ * socket (read, validate, dispatch), same handlers, same error registry mapped to HTTP statuses.
+ */
+import { z } from 'zod';
+import {
+  HTTP_ROUTES,
+  MAX_HTTP_BODY_BYTES,
+  REQUEST_SCHEMAS,
+  coerceParams,
+  type HealthReply,
+  type Op,
+} from '../protocol/index.ts';
+import { verifyToken } from './auth/jwt.ts';
+import type { Principal } from './auth/policy.ts';
+import { AppError, badRequest, httpErrorBody, toAppError } from './errors.ts';
+import { describeIssues } from './frames.ts';
+import type { Inflight } from './inflight.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { Handlers } from './ops.ts';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
+
+export interface HttpEdgeDeps {
+  jwtSecret: string;
+  handlers: Omit<Handlers, 'subscribe' | 'unsubscribe'>;
+  inflight: Inflight;
+  metrics: Metrics;
+  log: Logger;
+  health: () => Promise<HealthReply>;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  409: '409 Conflict',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/** The state of one response: uWS forbids touching it after the client went away. */
+interface Exchange {
+  res: HttpResponse;
+  aborted: boolean;
+}
+
+function begin(res: HttpResponse): Exchange {
+  const x: Exchange = { res, aborted: false };
+  res.onAborted(() => {
+    x.aborted = true;
+  });
+  return x;
+}
+
+function respond(x: Exchange, status: number, body: string, contentType = 'application/json', headers: Record<string, string> = {}): void {
+  if (x.aborted) return;
+  x.res.cork(() => {
+    x.res.writeStatus(STATUS_TEXT[status] ?? `${status}`);
+    x.res.writeHeader('content-type', contentType);
+    x.res.writeHeader('cache-control', 'no-store');
+    for (const [k, v] of Object.entries(headers)) x.res.writeHeader(k, v);
+    x.res.end(body);
+  });
+}
+
+function respondError(x: Exchange, err: AppError): void {
+  const headers: Record<string, string> = {};
+  if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+  respond(x, err.status, JSON.stringify(httpErrorBody(err)), 'application/json', headers);
+}
+
+/** Reads a JSON object body, refusing more than MAX_HTTP_BODY_BYTES. */
+function readJsonBody(x: Exchange): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    x.res.onData((chunk, isLast) => {
+      if (done) return;
+      size += chunk.byteLength;
+      if (size > MAX_HTTP_BODY_BYTES) {
+        done = true;
+        reject(badRequest(`request body exceeds ${MAX_HTTP_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses the chunk's memory
+      if (!isLast) return;
+      done = true;
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(badRequest(`body is not valid JSON: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+function principalFrom(authorization: string, secret: string): Principal {
+  if (!authorization) return undefined;
+  const m = /^Bearer ([^\s]+)$/i.exec(authorization);
+  if (!m) throw new AppError('unauthorized', 'Authorization header must be "Bearer <token>"');
+  const v = verifyToken(m[1]!, secret);
+  if (!v.ok) throw new AppError('unauthorized', v.reason);
+  return v.claims;
+}
+
+export class HttpEdge {
+  constructor(private readonly d: HttpEdgeDeps) {}
+
+  mount(app: TemplatedApp): void {
+    this.route(app, 'submit', [], true);
+    this.route(app, 'top', [], false);
+    this.route(app, 'rank', ['user_id'], false);
+    this.route(app, 'around', ['user_id'], false);
+    this.route(app, 'history', ['user_id'], false);
+
+    app.get(HTTP_ROUTES.health.path, (res) => {
+      const x = begin(res);
+      void this.d.health().then(
+        (h) => respond(x, h.status === 'healthy' ? 200 : 503, JSON.stringify(h)),
+        (err: unknown) => respondError(x, toAppError(err)),
+      );
+    });
+    app.get(HTTP_ROUTES.metrics.path, (res) => {
+      const x = begin(res);
+      void this.d.metrics.registry.metrics().then(
+        (text) => respond(x, 200, text, this.d.metrics.registry.contentType),
+        (err: unknown) => respondError(x, toAppError(err)),
+      );
+    });
+  }
+
+  /** The last route: anything unmatched is a JSON 404. */
+  mountFallback(app: TemplatedApp): void {
+    app.any('/*', (res, req) => {
+      const x = begin(res);
+      respondError(x, new AppError('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
+    });
+  }
+
+  private route(app: TemplatedApp, op: Exclude<Op, 'subscribe' | 'unsubscribe' | 'ping'>, params: string[], withBody: boolean): void {
+    const { method, path } = HTTP_ROUTES[op];
+    const handler = (res: HttpResponse, req: HttpRequest) => {
+      const started = performance.now();
+      const x = begin(res);
+      // Read everything from req now: it is invalid after the first await.
+      const query = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
+      const pathParams = Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(req.getParameter(i) ?? '')]));
+      const authorization = req.getHeader('authorization');
+      const work = (async () => {
+        const principal = principalFrom(authorization, this.d.jwtSecret);
+        const input = withBody ? await readJsonBody(x) : { ...coerceParams(query), ...coerceParams(pathParams) };
+        if (withBody && (input === null || typeof input !== 'object' || Array.isArray(input))) {
+          throw badRequest('body must be a JSON object');
+        }
+        const parsed = (REQUEST_SCHEMAS[op] as z.ZodType).safeParse(input);
+        if (!parsed.success) throw badRequest(describeIssues(parsed.error));
+        const h = this.d.handlers[op] as (r: unknown, c: { principal: Principal }) => Promise<object>;
+        return h(parsed.data, { principal });
+      })();
+      this.d.inflight.track(
+        work.then(
+          (payload) => {
+            this.observe(op, 'ok', started);
+            respond(x, 200, JSON.stringify(httpShape(op, payload)));
+          },
+          (err: unknown) => {
+            const e = toAppError(err);
+            if (e.code === 'internal') this.d.log.error({ err, op }, 'request failed');
+            this.observe(op, e.code, started);
+            respondError(x, e);
+          },
+        ),
+      );
+    };
+    if (method === 'POST') app.post(path, handler);
+    else app.get(path, handler);
+  }
+
+  private observe(op: Op, outcome: string, started: number): void {
+    this.d.metrics.requests.inc({ op, transport: 'http', outcome });
+    this.d.metrics.duration.observe({ op, transport: 'http' }, (performance.now() - started) / 1000);
+  }
+}
+
+/** The HTTP replies that differ from the socket's payloads. */
+function httpShape(op: Op, payload: object): object {
+  if (op === 'submit') return { success: true, ...payload };
+  if (op === 'top') {
+    const p = payload as { board: string; entries: unknown[] };
+    return { board: p.board, top_players: p.entries };
+  }
+  return payload;
+}

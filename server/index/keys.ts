@@ -1,0 +1,58 @@
+/**
+ * Redis key and member naming of the rank index. Every key of one board shares the hash tag
+ * `{<board>}`, so a board's multi-key scripts stay in one slot on a Redis Cluster.
+ *
+ * Per board:
+ *   z        sorted set, member = 16-digit zero-padded user id, score = -total_score. Ascending
+ *            order is then listing order (total desc, user_id asc, ties by member bytes).
+ *   h        hash, member -> "<games_played>:<name_version>:<username>".
+ *   epoch    the index generation of the board; absent means the board's index is not to be trusted.
+ *   z~ h~    the copy a rebuild is filling; log: updates committed while it fills.
+ *   rebuilding, lock: a rebuild in progress, and who runs it.
+ */
+
+export interface BoardKeys {
+  epoch: string;
+  z: string;
+  h: string;
+  tz: string;
+  th: string;
+  log: string;
+  rebuilding: string;
+  lock: string;
+}
+
+export function boardKeys(prefix: string, board: string): BoardKeys {
+  const base = `${prefix}:{${board}}:`;
+  return {
+    epoch: base + 'epoch',
+    z: base + 'z',
+    h: base + 'h',
+    tz: base + 'z~',
+    th: base + 'h~',
+    log: base + 'log',
+    rebuilding: base + 'rebuilding',
+    lock: base + 'lock',
+  };
+}
+
+const MEMBER_WIDTH = 16; // 2^53 - 1 has 16 digits
+
+export function toMember(userId: number): string {
+  return String(userId).padStart(MEMBER_WIDTH, '0');
+}
+
+export function fromMember(member: string): number {
+  return Number(member);
+}
+
+/** Parses a hash value "<games>:<version>:<name>" (the name may itself contain ':'). */
+export function parseUserValue(value: string): { games: number; version: number; name: string } {
+  const a = value.indexOf(':');
+  const b = value.indexOf(':', a + 1);
+  return { games: Number(value.slice(0, a)), version: Number(value.slice(a + 1, b)), name: value.slice(b + 1) };
+}
+
+export function formatUserValue(games: number, version: number, name: string): string {
+  return `${games}:${version}:${name}`;
+}

@@ -1,0 +1,132 @@
+/**
+ * Keeps the rank index trustworthy: rebuilds boards found untrusted (by a read, a write or the
+ * periodic check), and invalidates boards whose live update this instance failed to apply, so that
+ * no instance serves them from a stale index. One rebuild at a time per instance; a lock in Redis
+ * makes it one per board across instances.
+ */
+import type { Logger } from '../log.ts';
+import type { Sql } from '../store/db.ts';
+import { listBoards } from '../store/scores.ts';
+import type { RankIndex } from './rank-index.ts';
+import { rebuildBoard, type RebuildResult } from './rebuild.ts';
+
+export interface MaintainerEvents {
+  /** A board got a fresh index generation. */
+  rebuilt?(result: Extract<RebuildResult, { status: 'rebuilt' }>): void;
+}
+
+export class IndexMaintainer {
+  /** board -> must the epoch be deleted first (this instance failed to apply a write to it) */
+  private readonly pending = new Map<string, boolean>();
+  /** Boards this instance knows to be stale until their epoch is deleted: it reads them from PostgreSQL. */
+  private readonly dirty = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly index: RankIndex,
+    private readonly sql: Sql,
+    private readonly log: Logger,
+    private readonly checkIntervalMs: number,
+    private readonly events: MaintainerEvents = {},
+  ) {}
+
+  /** Schedules a rebuild of a board that was found untrusted. */
+  request(board: string): void {
+    if (!this.pending.has(board)) this.pending.set(board, false);
+    this.kick();
+  }
+
+  /** A committed update could not be applied: stop every instance trusting the board, then rebuild it. */
+  markDirty(boards: readonly string[]): void {
+    for (const b of boards) {
+      this.pending.set(b, true);
+      this.dirty.add(b);
+    }
+    this.kick();
+  }
+
+  isDirty(board: string): boolean {
+    return this.dirty.size > 0 && this.dirty.has(board);
+  }
+
+  get pendingBoards(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** Rebuilds every board PostgreSQL knows; resolves when done (or when what failed is left pending). */
+  async rebuildAll(): Promise<void> {
+    for (const board of await listBoards(this.sql)) this.request(board);
+    await this.idle();
+  }
+
+  /** Resolves when nothing is being rebuilt right now. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.check(), this.checkIntervalMs);
+    this.timer.unref();
+    this.index.redis.on('ready', () => void this.check());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.idle();
+  }
+
+  /** Finds boards whose index epoch is missing (Redis flushed or restarted) and rebuilds them. */
+  async check(): Promise<void> {
+    if (this.stopped || !this.index.connected) return;
+    try {
+      const boards = await listBoards(this.sql);
+      const p = this.index.redis.pipeline();
+      for (const b of boards) p.exists(this.index.keys(b).epoch);
+      const results = (await p.exec()) ?? [];
+      results.forEach(([err, exists], i) => {
+        if (err) throw err;
+        if (exists === 0) this.request(boards[i]!);
+      });
+      if (this.pending.size > 0) this.kick();
+    } catch (err) {
+      this.log.warn({ err }, 'rank index check failed; will retry');
+    }
+  }
+
+  private kick(): void {
+    if (this.draining || this.stopped || !this.index.connected) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const failed = new Map<string, boolean>();
+    while (this.pending.size > 0 && !this.stopped) {
+      const [board, invalidate] = this.pending.entries().next().value as [string, boolean];
+      this.pending.delete(board);
+      try {
+        if (invalidate) {
+          await this.index.redis.del(this.index.keys(board).epoch);
+          this.dirty.delete(board); // every instance now reads it from PostgreSQL until rebuilt
+        }
+        const result = await rebuildBoard(this.index, this.sql, board);
+        if (result.status === 'rebuilt') {
+          this.log.info({ board, rows: result.rows, ms: Math.round(result.ms), epoch: result.epoch }, 'rank index rebuilt');
+          this.events.rebuilt?.(result);
+        } else if (result.status === 'expired' || invalidate) {
+          // Another instance is rebuilding (its snapshot may predate our failed write), or ours
+          // ran past its mark: try again on the next check.
+          failed.set(board, invalidate);
+        }
+      } catch (err) {
+        this.log.warn({ err, board }, 'rank index rebuild failed; will retry');
+        failed.set(board, invalidate || (failed.get(board) ?? false));
+      }
+    }
+    for (const [board, invalidate] of failed) this.pending.set(board, invalidate || (this.pending.get(board) ?? false));
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The Redis rank index: version-checked updates from PostgreSQL commits and the reads that serve
+ * `top`, `around` and `rank`. A read answers UNTRUSTED when the board's index is not to be trusted
+ * (flushed, lost, or being replaced); the caller then falls back to PostgreSQL.
+ */
+import type { Redis } from 'ioredis';
+import type { Entry } from '../../protocol/index.ts';
+import { assignRanks, type Row } from '../ranking.ts';
+import { boardKeys, fromMember, parseUserValue, toMember } from './keys.ts';
+import * as scripts from './scripts.ts';
+import { randomBytes } from 'node:crypto';
+
+export const UNTRUSTED = Symbol('untrusted');
+export type Untrusted = typeof UNTRUSTED;
+
+/** One committed change of one user on one board, with the absolute values PostgreSQL returned. */
+export interface IndexUpdate {
+  board: string;
+  userId: number;
+  /** The board's total after the commit. Ignored for a name-only update. */
+  total: number;
+  /** The board's games_played after the commit; -1 for a name-only update. */
+  games: number;
+  /** The user's global games_played when `name` was set. */
+  nameVersion: number;
+  name: string;
+  /** This commit created the board. */
+  newBoard: boolean;
+}
+
+export type ApplyOutcome = { applied: false } | { applied: true; rank: number; epoch: string };
+
+export interface RankAnswer {
+  entry: Entry;
+  totalPlayers: number;
+}
+
+interface ScriptCommands {
+  lbApply(keys: string[], args: (string | number)[]): Promise<[0] | [1, number, string]>;
+  lbRange(...args: (string | number)[]): Promise<RangeReply | null>;
+  lbAround(...args: (string | number)[]): Promise<RangeReply | [string] | null>;
+  lbRank(...args: (string | number)[]): Promise<[string] | [string, number, number, string, string | null] | null>;
+}
+type RangeReply = [string, number, number, string[], (string | null)[]];
+
+const LOG_TTL_MS = 120_000;
+
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+export function defineIndexScripts(redis: Redis): void {
+  redis.defineCommand('lbApply', { lua: scripts.APPLY_UPDATE });
+  redis.defineCommand('lbRange', { numberOfKeys: 3, lua: scripts.READ_RANGE });
+  redis.defineCommand('lbAround', { numberOfKeys: 3, lua: scripts.READ_AROUND });
+  redis.defineCommand('lbRank', { numberOfKeys: 3, lua: scripts.READ_RANK });
+  redis.defineCommand('lbRebuildBegin', { numberOfKeys: 4, lua: scripts.REBUILD_BEGIN });
+  redis.defineCommand('lbRebuildSwap', { numberOfKeys: 7, lua: scripts.REBUILD_SWAP });
+  redis.defineCommand('lbRebuildExtend', { numberOfKeys: 2, lua: scripts.REBUILD_EXTEND });
+  redis.defineCommand('lbUnlock', { numberOfKeys: 1, lua: scripts.UNLOCK });
+}
+
+export class RankIndex {
+  private readonly cmd: ScriptCommands;
+
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+  ) {
+    defineIndexScripts(redis);
+    this.cmd = redis as unknown as ScriptCommands;
+  }
+
+  keys(board: string) {
+    return boardKeys(this.prefix, board);
+  }
+
+  /** True while the connection is up; when it is not, callers skip straight to PostgreSQL. */
+  get connected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** Applies updates in one pipelined round trip; one outcome per update, in order. */
+  async apply(updates: readonly IndexUpdate[]): Promise<ApplyOutcome[]> {
+    const pipeline = this.redis.pipeline();
+    for (const u of updates) {
+      const k = this.keys(u.board);
+      (pipeline as unknown as { lbApply(n: number, ...a: (string | number)[]): void }).lbApply(
+        5,
+        k.epoch,
+        k.z,
+        k.h,
+        k.rebuilding,
+        k.log,
+        newEpoch(),
+        u.newBoard ? '1' : '0',
+        toMember(u.userId),
+        u.games < 0 ? '0' : String(-u.total),
+        u.games,
+        u.nameVersion,
+        u.name,
+        LOG_TTL_MS,
+      );
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, reply]) => {
+      if (err) throw err;
+      const r = reply as [0] | [1, number, string];
+      return r[0] === 1 ? { applied: true, rank: r[1], epoch: r[2] } : { applied: false };
+    });
+  }
+
+  async top(board: string, limit: number): Promise<Entry[] | Untrusted> {
+    const k = this.keys(board);
+    const reply = await this.cmd.lbRange(k.epoch, k.z, k.h, 0, limit - 1);
+    if (reply === null) return UNTRUSTED;
+    return toEntries(reply);
+  }
+
+  /** Entries around the user, `undefined` when the user is not on the board. */
+  async around(board: string, userId: number, radius: number): Promise<Entry[] | undefined | Untrusted> {
+    const k = this.keys(board);
+    const reply = await this.cmd.lbAround(k.epoch, k.z, k.h, toMember(userId), radius);
+    if (reply === null) return UNTRUSTED;
+    if (reply.length === 1) return undefined;
+    return toEntries(reply as RangeReply);
+  }
+
+  async rank(board: string, userId: number): Promise<RankAnswer | undefined | Untrusted> {
+    const k = this.keys(board);
+    const reply = await this.cmd.lbRank(k.epoch, k.z, k.h, toMember(userId));
+    if (reply === null) return UNTRUSTED;
+    if (reply.length === 1) return undefined;
+    const [, rank, totalPlayers, negScore, value] = reply;
+    if (value === null) return UNTRUSTED; // a score without its row: treat the board as damaged
+    const v = parseUserValue(value);
+    return {
+      entry: { rank, user_id: userId, username: v.name, total_score: 0 - Number(negScore), games_played: v.games },
+      totalPlayers,
+    };
+  }
+}
+
+function toEntries(reply: RangeReply): Entry[] | Untrusted {
+  const [, firstRank, start, flat, values] = reply;
+  const rows: Row[] = new Array(flat.length / 2);
+  for (let i = 0; i < rows.length; i++) {
+    const value = values[i];
+    if (value == null) return UNTRUSTED; // a score without its row: treat the board as damaged
+    const v = parseUserValue(value);
+    rows[i] = { user_id: fromMember(flat[2 * i]!), username: v.name, total_score: 0 - Number(flat[2 * i + 1]), games_played: v.games };
+  }
+  return assignRanks(rows, firstRank, start);
+}
+

@@ -1,0 +1,157 @@
+/**
+ * Lua scripts of the rank index. Each touches the keys of one board only (one hash slot), runs
+ * atomically, and answers in one round trip.
+ *
+ * Updates carry absolute values from a PostgreSQL commit, never increments: `games_played` grows by
+ * one with every commit of that user on that board, so it orders a user's updates, and an update
+ * older than what the index holds is ignored. Replays, reordering across instances and a rebuild
+ * racing live writes therefore all converge on what PostgreSQL holds. Names carry their own
+ * version (the user's global games_played when the name was set).
+ */
+
+/** apply(z, h, member, negscore, games, version, name): the version-checked upsert of one user. */
+const APPLY = `
+local function apply(z, h, member, negscore, gs, vs, name)
+  local games, ver = tonumber(gs), tonumber(vs)
+  local cur = redis.call('HGET', h, member)
+  local g0, v0, n0, g0s, v0s = -1, -1, name, gs, vs
+  if cur then
+    local a = string.find(cur, ':', 1, true)
+    local b = string.find(cur, ':', a + 1, true)
+    g0s = string.sub(cur, 1, a - 1)
+    v0s = string.sub(cur, a + 1, b - 1)
+    g0, v0, n0 = tonumber(g0s), tonumber(v0s), string.sub(cur, b + 1)
+  elseif games < 0 then
+    return
+  end
+  local changed = false
+  if games > g0 then
+    redis.call('ZADD', z, negscore, member)
+    g0s = gs
+    changed = true
+  end
+  if ver > v0 then
+    n0 = name
+    v0s = vs
+    changed = true
+  end
+  if changed then redis.call('HSET', h, member, g0s .. ':' .. v0s .. ':' .. n0) end
+end
+`;
+
+/**
+ * A committed update of one user on one board.
+ * KEYS: epoch, z, h, rebuilding, log
+ * ARGV: fresh epoch, is-new-board ('1'|'0'), member, negscore, games, version, name, log ttl ms
+ * Returns {0} when the board's index is not trusted (nothing applied), else {1, rank, epoch} where
+ * rank is the competition rank of this update's total (-1 for a name-only update).
+ */
+export const APPLY_UPDATE = `${APPLY}
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('RPUSH', KEYS[5], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+  redis.call('PEXPIRE', KEYS[5], ARGV[8])
+end
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  if ARGV[2] ~= '1' then return {0} end
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[1], epoch)
+end
+apply(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+local rank = -1
+if tonumber(ARGV[5]) >= 0 then
+  rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[4]) + 1
+end
+return {1, rank, epoch}
+`;
+
+/**
+ * Rows from listing position ARGV[1] to ARGV[2] (inclusive, 0-based).
+ * KEYS: epoch, z, h. Returns nil when untrusted, else {epoch, firstRank, start, flat member/score, values}.
+ */
+export const READ_RANGE = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then return false end
+local start = tonumber(ARGV[1])
+local m = redis.call('ZRANGE', KEYS[2], start, tonumber(ARGV[2]), 'WITHSCORES')
+if #m == 0 then return {epoch, 1, start, m, {}} end
+local members = {}
+for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
+local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
+return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members))}
+`;
+
+/**
+ * The rows around a member: up to ARGV[2] either side of it.
+ * KEYS: epoch, z, h. Returns nil when untrusted, {epoch} when the member is absent, else as READ_RANGE.
+ */
+export const READ_AROUND = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then return false end
+local pos = redis.call('ZRANK', KEYS[2], ARGV[1])
+if not pos then return {epoch} end
+local radius = tonumber(ARGV[2])
+local start = pos - radius
+if start < 0 then start = 0 end
+local m = redis.call('ZRANGE', KEYS[2], start, pos + radius, 'WITHSCORES')
+local members = {}
+for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
+local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
+return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members))}
+`;
+
+/**
+ * One member's rank. KEYS: epoch, z, h; ARGV: member.
+ * Returns nil when untrusted, {epoch} when absent, else {epoch, rank, total players, negscore, value}.
+ */
+export const READ_RANK = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then return false end
+local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not s then return {epoch} end
+local rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. s) + 1
+return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3], ARGV[1])}
+`;
+
+/**
+ * Starts a rebuild: clears the copy and the log, then marks the board as rebuilding so live
+ * writers log their updates from now on. KEYS: tz, th, log, rebuilding; ARGV: ttl ms.
+ */
+export const REBUILD_BEGIN = `
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
+return 1
+`;
+
+/**
+ * Finishes a rebuild: replays the updates logged while the copy was filled (version-checked, so
+ * order does not matter), swaps the copy in and sets a fresh epoch. Refuses (returns nil) when the
+ * rebuilding mark expired, since updates may then have gone unlogged.
+ * KEYS: epoch, z, h, tz, th, log, rebuilding; ARGV: fresh epoch.
+ */
+export const REBUILD_SWAP = `${APPLY}
+if redis.call('EXISTS', KEYS[7]) == 0 then return false end
+local log = redis.call('LRANGE', KEYS[6], 0, -1)
+for i = 1, #log, 5 do
+  apply(KEYS[4], KEYS[5], log[i], log[i + 1], log[i + 2], log[i + 3], log[i + 4])
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]) else redis.call('DEL', KEYS[2]) end
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]) else redis.call('DEL', KEYS[3]) end
+redis.call('DEL', KEYS[6], KEYS[7])
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;
+
+/** Extends the rebuilding mark and the lock while the holder still owns the lock. KEYS: lock, rebuilding; ARGV: token, ttl. */
+export const REBUILD_EXTEND = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
+/** Releases a lock only if the caller still holds it. KEYS: lock; ARGV: token. */
+export const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

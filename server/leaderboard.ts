@@ -1,0 +1,196 @@
+/**
+ * The leaderboard operations: a submit commits to PostgreSQL, then updates the rank index; reads
+ * come from the index and fall back to PostgreSQL whenever it cannot answer. Handlers get valid,
+ * typed requests and return typed replies; they never see bytes or transports.
+ */
+import {
+  GLOBAL_BOARD,
+  defaultUsername,
+  mayUseUsername,
+  modeBoard,
+  percentile,
+  type AroundReply,
+  type AroundRequest,
+  type Entry,
+  type HistoryReply,
+  type HistoryRequest,
+  type RankReply,
+  type RankRequest,
+  type SubmitReply,
+  type SubmitRequest,
+  type TopReply,
+  type TopRequest,
+} from '../protocol/index.ts';
+import { assertMaySubmit, type Principal } from './auth/policy.ts';
+import { AppError, notFound, unavailable } from './errors.ts';
+import type { IndexMaintainer } from './index/maintainer.ts';
+import { UNTRUSTED, type IndexUpdate, type RankIndex, type Untrusted } from './index/rank-index.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { isConnectionError, type Sql } from './store/db.ts';
+import * as db from './store/scores.ts';
+
+export interface LeaderboardDeps {
+  sql: Sql;
+  index: RankIndex;
+  maintainer: IndexMaintainer;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class Leaderboard {
+  constructor(private readonly d: LeaderboardDeps) {}
+
+  async submit(req: SubmitRequest, principal: Principal): Promise<SubmitReply> {
+    assertMaySubmit(principal, req.user_id);
+    if (req.username !== undefined && !mayUseUsername(req.user_id, req.username)) {
+      throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
+    }
+    const r = await this.db(() => db.submit(this.d.sql, req));
+    if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken`);
+    const total = r.global_total!;
+    const games = r.global_games!;
+    if (r.status === 'duplicate') {
+      const rank = await this.rankOf(GLOBAL_BOARD, req.user_id, total);
+      return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate: true };
+    }
+    this.d.metrics.submits.inc();
+    const name = r.username ?? defaultUsername(req.user_id);
+    const updates: IndexUpdate[] = [
+      { board: GLOBAL_BOARD, userId: req.user_id, total, games, nameVersion: games, name, newBoard: false },
+      {
+        board: modeBoard(req.game_mode),
+        userId: req.user_id,
+        total: r.mode_total!,
+        games: r.mode_games!,
+        nameVersion: games,
+        name,
+        newBoard: r.new_board === true,
+      },
+      ...(r.other_boards ?? []).map((board) => ({
+        board,
+        userId: req.user_id,
+        total: 0,
+        games: -1,
+        nameVersion: games,
+        name,
+        newBoard: false,
+      })),
+    ];
+    const rank = (await this.applyToIndex(updates)) ?? (await this.db(() => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
+    return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate: false };
+  }
+
+  async rank(req: RankRequest): Promise<RankReply> {
+    const userId = req.user_id ?? (await this.db(() => db.userIdByName(this.d.sql, req.username!)));
+    if (userId === undefined) throw notFound(`no user named "${req.username}"`);
+    const fromIndex = await this.read(req.board, () => this.d.index.rank(req.board, userId));
+    let entry: Entry;
+    let totalPlayers: number;
+    if (fromIndex !== UNTRUSTED) {
+      if (!fromIndex) throw this.notOnBoard(userId, req.board);
+      ({ entry, totalPlayers } = fromIndex);
+    } else {
+      const row = await this.db(() => db.userOnBoard(this.d.sql, req.board, userId));
+      if (!row) throw this.notOnBoard(userId, req.board);
+      const [rank, size] = await this.db(() =>
+        Promise.all([db.rankOfTotal(this.d.sql, req.board, row.total_score), db.boardSize(this.d.sql, req.board)]),
+      );
+      entry = { ...row, rank };
+      totalPlayers = size;
+    }
+    return {
+      board: req.board,
+      user_id: entry.user_id,
+      username: entry.username,
+      total_score: entry.total_score,
+      games_played: entry.games_played,
+      rank: entry.rank,
+      percentile: percentile(entry.rank, totalPlayers),
+      total_players: totalPlayers,
+    };
+  }
+
+  async top(req: TopRequest): Promise<TopReply> {
+    const fromIndex = await this.read(req.board, () => this.d.index.top(req.board, req.limit));
+    const entries = fromIndex !== UNTRUSTED ? fromIndex : await this.db(() => db.top(this.d.sql, req.board, req.limit));
+    return { board: req.board, entries };
+  }
+
+  async around(req: AroundRequest): Promise<AroundReply> {
+    const fromIndex = await this.read(req.board, () => this.d.index.around(req.board, req.user_id, req.radius));
+    const entries =
+      fromIndex !== UNTRUSTED ? fromIndex : await this.db(() => db.around(this.d.sql, req.board, req.user_id, req.radius));
+    if (!entries) throw this.notOnBoard(req.user_id, req.board);
+    return { board: req.board, entries };
+  }
+
+  async history(req: HistoryRequest): Promise<HistoryReply> {
+    const reply = await this.db(() => db.history(this.d.sql, req.user_id, req.limit, req.offset));
+    if (!reply) throw notFound(`user ${req.user_id} has no committed score`);
+    return reply;
+  }
+
+  private notOnBoard(userId: number, board: string): AppError {
+    return notFound(`user ${userId} has no committed score on ${board}`);
+  }
+
+  /** Applies committed updates to the index; returns the global rank, or undefined if the index could not take them. */
+  private async applyToIndex(updates: IndexUpdate[]): Promise<number | undefined> {
+    if (!this.d.index.connected) {
+      this.indexWriteFailed(updates, undefined);
+      return undefined;
+    }
+    try {
+      const outcomes = await this.d.index.apply(updates);
+      outcomes.forEach((o, i) => {
+        if (!o.applied) this.d.maintainer.request(updates[i]!.board);
+      });
+      const global = outcomes[0]!;
+      return global.applied ? global.rank : undefined;
+    } catch (err) {
+      this.indexWriteFailed(updates, err);
+      return undefined;
+    }
+  }
+
+  private indexWriteFailed(updates: IndexUpdate[], err: unknown): void {
+    this.d.metrics.indexWriteFailures.inc(updates.length);
+    this.d.log.warn({ err, boards: updates.map((u) => u.board) }, 'rank index update failed after commit; boards will be rebuilt');
+    this.d.maintainer.markDirty(updates.map((u) => u.board));
+  }
+
+  private async rankOf(board: string, userId: number, total: number): Promise<number> {
+    const fromIndex = await this.read(board, () => this.d.index.rank(board, userId));
+    if (fromIndex !== UNTRUSTED && fromIndex && fromIndex.entry.total_score === total) return fromIndex.entry.rank;
+    return this.db(() => db.rankOfTotal(this.d.sql, board, total));
+  }
+
+  /** Runs an index read; UNTRUSTED (and a rebuild request) when the index cannot answer for the board. */
+  private async read<T>(board: string, fn: () => Promise<T | Untrusted>): Promise<T | Untrusted> {
+    if (!this.d.index.connected || this.d.maintainer.isDirty(board)) {
+      this.d.metrics.indexReads.inc({ source: 'postgres' });
+      return UNTRUSTED;
+    }
+    try {
+      const v = await fn();
+      if (v === UNTRUSTED) this.d.maintainer.request(board);
+      this.d.metrics.indexReads.inc({ source: v === UNTRUSTED ? 'postgres' : 'redis' });
+      return v;
+    } catch (err) {
+      this.d.log.warn({ err, board }, 'rank index read failed; answering from PostgreSQL');
+      this.d.metrics.indexReads.inc({ source: 'postgres' });
+      return UNTRUSTED;
+    }
+  }
+
+  /** Runs PostgreSQL work; an unreachable database becomes `unavailable`. */
+  private async db<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isConnectionError(err)) throw unavailable('the database is unavailable; retry later', err);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Prometheus metrics (prom-client), one registry per app instance. Names follow Prometheus
+ * conventions: `_total` counters, `_seconds` histograms, base units.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Transport = 'ws' | 'http';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'leaderboard_' });
+  const requests = new Counter({
+    name: 'leaderboard_requests_total',
+    help: 'Requests answered, by op, transport and outcome (ok or an error code).',
+    labelNames: ['op', 'transport', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'leaderboard_request_duration_seconds',
+    help: 'Time from a request being read to its reply being written.',
+    labelNames: ['op', 'transport'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const indexReads = new Counter({
+    name: 'leaderboard_index_reads_total',
+    help: 'Reads served by the Redis rank index (source=redis) or by PostgreSQL when the index could not (source=postgres).',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const indexWriteFailures = new Counter({
+    name: 'leaderboard_index_write_failures_total',
+    help: 'Committed updates the rank index could not take (the board is then rebuilt).',
+    registers: [registry],
+  });
+  const submits = new Counter({
+    name: 'leaderboard_submits_committed_total',
+    help: 'Submits committed to PostgreSQL (duplicates excluded).',
+    registers: [registry],
+  });
+  const rebuilds = new Counter({
+    name: 'leaderboard_index_rebuilds_total',
+    help: 'Boards whose rank index was rebuilt from PostgreSQL.',
+    registers: [registry],
+  });
+  const sockets = new Gauge({
+    name: 'leaderboard_ws_connections',
+    help: 'Open WebSocket connections.',
+    registers: [registry],
+  });
+  return { registry, requests, duration, indexReads, indexWriteFailures, submits, rebuilds, sockets };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,80 @@
+/**
+ * The PostgreSQL connection: options parsed once, bigint columns as JS numbers (every total fits in
+ * 2^53), and creation of the database itself when it is missing.
+ */
+import postgres from 'postgres';
+import type { Logger } from '../log.ts';
+
+export type Sql = postgres.Sql<{ bigint: number }>;
+
+export interface DbOptions {
+  url: string;
+  poolSize: number;
+  connectTimeoutS: number;
+  logger?: Logger;
+}
+
+const bigintAsNumber = {
+  to: 20,
+  from: [20],
+  serialize: (x: number) => String(x),
+  parse: (x: string) => Number(x),
+};
+
+export function connect(opts: DbOptions): Sql {
+  return postgres(opts.url, {
+    max: opts.poolSize,
+    connect_timeout: opts.connectTimeoutS,
+    idle_timeout: 60,
+    types: { bigint: bigintAsNumber },
+    onnotice: (notice) => opts.logger?.debug({ notice: notice.message }, 'postgres notice'),
+    connection: { application_name: 'leaderboard' },
+  }) as unknown as Sql;
+}
+
+/** Creates the database named in `url` if it does not exist (connecting to `postgres` to do so). */
+export async function ensureDatabase(url: string, connectTimeoutS: number): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) return false;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const sql = postgres(admin.toString(), { max: 1, connect_timeout: connectTimeoutS, onnotice: () => undefined });
+  try {
+    const rows = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (rows.length > 0) return false;
+    try {
+      await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      return true;
+    } catch (err) {
+      // Another instance created it between our check and our CREATE: that is success.
+      if ((err as { code?: string }).code === '42P04') return false;
+      throw err;
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Connection-level failures: the database cannot be reached, as opposed to a query's own error. */
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
+}

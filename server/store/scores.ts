@@ -1,0 +1,150 @@
+/**
+ * PostgreSQL queries of the leaderboard: the submit call and every read, used directly when the
+ * rank index cannot serve. Thin: ranking arithmetic lives in ranking.ts.
+ */
+import type { Entry, HistoryReply, SubmitRequest } from '../../protocol/index.ts';
+import { assignRanks, type Row } from '../ranking.ts';
+import type { Sql } from './db.ts';
+
+export interface SubmitResult {
+  status: 'ok' | 'duplicate' | 'conflict';
+  username: string | null;
+  global_total: number | null;
+  global_games: number | null;
+  mode_total: number | null;
+  mode_games: number | null;
+  session_id: number | null;
+  committed_at: Date | null;
+  new_board: boolean | null;
+  other_boards: string[] | null;
+}
+
+export async function submit(sql: Sql, r: SubmitRequest): Promise<SubmitResult> {
+  const [row] = await sql<SubmitResult[]>`
+    SELECT * FROM lb_submit(${r.user_id}, ${r.score}, ${r.game_mode}, ${r.username ?? null}, ${r.submission_id ?? null})`;
+  return row!;
+}
+
+export interface UserTotals extends Row {}
+
+export async function userOnBoard(sql: Sql, board: string, userId: number): Promise<UserTotals | undefined> {
+  const [row] = await sql<UserTotals[]>`
+    SELECT l.user_id, u.username, l.total_score, l.games_played
+    FROM leaderboard l JOIN users u USING (user_id)
+    WHERE l.board = ${board} AND l.user_id = ${userId}`;
+  return row;
+}
+
+export async function userIdByName(sql: Sql, username: string): Promise<number | undefined> {
+  const [row] = await sql<{ user_id: number }[]>`SELECT user_id FROM users WHERE username = ${username}`;
+  return row?.user_id;
+}
+
+/** Competition rank of a total: 1 + the number of users with a strictly higher total. */
+export async function rankOfTotal(sql: Sql, board: string, total: number): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::bigint AS n FROM leaderboard WHERE board = ${board} AND total_score > ${total}`;
+  return row!.n + 1;
+}
+
+export async function boardSize(sql: Sql, board: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::bigint AS n FROM leaderboard WHERE board = ${board}`;
+  return row!.n;
+}
+
+export async function top(sql: Sql, board: string, limit: number): Promise<Entry[]> {
+  const rows = await sql<Row[]>`
+    SELECT l.user_id, u.username, l.total_score, l.games_played
+    FROM leaderboard l JOIN users u USING (user_id)
+    WHERE l.board = ${board}
+    ORDER BY l.total_score DESC, l.user_id
+    LIMIT ${limit}`;
+  return assignRanks(rows, 1, 0);
+}
+
+/** The user's row and up to `radius` rows either side, in listing order; undefined when absent. */
+export async function around(sql: Sql, board: string, userId: number, radius: number): Promise<Entry[] | undefined> {
+  const me = await userOnBoard(sql, board, userId);
+  if (!me) return undefined;
+  const t = me.total_score;
+  const [before, after] = await Promise.all([
+    sql<Row[]>`
+      SELECT * FROM (
+        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+         WHERE l.board = ${board} AND l.total_score = ${t} AND l.user_id < ${userId}
+         ORDER BY l.user_id DESC LIMIT ${radius})
+        UNION ALL
+        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+         WHERE l.board = ${board} AND l.total_score > ${t}
+         ORDER BY l.total_score, l.user_id DESC LIMIT ${radius})
+      ) b JOIN users u USING (user_id)
+      ORDER BY b.total_score, b.user_id DESC LIMIT ${radius}`,
+    sql<Row[]>`
+      SELECT * FROM (
+        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+         WHERE l.board = ${board} AND l.total_score = ${t} AND l.user_id > ${userId}
+         ORDER BY l.user_id LIMIT ${radius})
+        UNION ALL
+        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+         WHERE l.board = ${board} AND l.total_score < ${t}
+         ORDER BY l.total_score DESC, l.user_id LIMIT ${radius})
+      ) a JOIN users u USING (user_id)
+      ORDER BY a.total_score DESC, a.user_id LIMIT ${radius}`,
+  ]);
+  const rows = [...before.reverse(), me, ...after];
+  const first = rows[0]!;
+  const [counts] = await sql<{ higher: number; tied_before: number }[]>`
+    SELECT count(*) FILTER (WHERE total_score > ${first.total_score})::bigint AS higher,
+           count(*) FILTER (WHERE total_score = ${first.total_score} AND user_id < ${first.user_id})::bigint AS tied_before
+    FROM leaderboard WHERE board = ${board} AND total_score >= ${first.total_score}`;
+  return assignRanks(rows, counts!.higher + 1, counts!.higher + counts!.tied_before);
+}
+
+export async function history(sql: Sql, userId: number, limit: number, offset: number): Promise<HistoryReply | undefined> {
+  const [totals] = await sql<{ games_played: number }[]>`
+    SELECT games_played FROM leaderboard WHERE board = 'global' AND user_id = ${userId}`;
+  if (!totals) return undefined;
+  const sessions = await sql<{ id: number; score: number; game_mode: string; created_at: Date }[]>`
+    SELECT id, score, game_mode, created_at FROM game_sessions
+    WHERE user_id = ${userId} ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`;
+  return {
+    user_id: userId,
+    sessions: sessions.map((s) => ({ id: s.id, score: s.score, game_mode: s.game_mode, timestamp: s.created_at.getTime() })),
+    total_sessions: totals.games_played,
+  };
+}
+
+export async function boardExists(sql: Sql, board: string): Promise<boolean> {
+  return (await sql`SELECT 1 FROM boards WHERE board = ${board}`).length > 0;
+}
+
+export async function listBoards(sql: Sql): Promise<string[]> {
+  return (await sql<{ board: string }[]>`SELECT board FROM boards ORDER BY board`).map((r) => r.board);
+}
+
+/** A board row as the index stores it: the name's version is the user's global games_played. */
+export interface IndexRow extends Row {
+  name_version: number;
+}
+
+/** Streams a board's rows in chunks from one consistent snapshot (for rebuilding the index). */
+export async function streamBoard(
+  sql: Sql,
+  board: string,
+  chunkSize: number,
+  onChunk: (rows: IndexRow[]) => Promise<void>,
+): Promise<number> {
+  let count = 0;
+  await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    await tx<IndexRow[]>`
+      SELECT l.user_id, u.username, l.total_score, l.games_played, g.games_played AS name_version
+      FROM leaderboard l
+      JOIN users u USING (user_id)
+      JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
+      WHERE l.board = ${board}`.cursor(chunkSize, async (rows) => {
+      count += rows.length;
+      await onChunk(rows);
+    });
+  });
+  return count;
+}

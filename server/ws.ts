@@ -1,0 +1,156 @@
+/**
+ * The WebSocket edge. Every frame goes through one fixed pipeline: size limit, decode, validate,
+ * (rate limit), dispatch; every request gets exactly one reply carrying its rid. Handlers never
+ * see bytes; this module never sees business rules.
+ */
+import { CLOSE_CODES, MAX_FRAME_BYTES, encode, type Op } from '../protocol/index.ts';
+import { verifyToken } from './auth/jwt.ts';
+import type { Principal } from './auth/policy.ts';
+import type { Config } from './config.ts';
+import { AppError, errorFrame, httpErrorBody, toAppError } from './errors.ts';
+import { parseFrame } from './frames.ts';
+import type { Inflight } from './inflight.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { Handlers, OpContext } from './ops.ts';
+import type { TemplatedApp, WebSocket } from './uws.ts';
+
+export interface SocketData {
+  id: number;
+  principal: Principal;
+  ip: string;
+  closed: boolean;
+}
+
+export type Socket = WebSocket<SocketData>;
+
+export interface SocketEdgeDeps {
+  config: Config;
+  jwtSecret: string;
+  handlers: Handlers;
+  inflight: Inflight;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** uWS must accept frames above the contract's limit so that we, not uWS, close with 1009. */
+const UWS_MAX_PAYLOAD = 64 * 1024;
+
+export class SocketEdge {
+  readonly sockets = new Set<Socket>();
+  private nextId = 1;
+  private accepting = true;
+
+  constructor(private readonly d: SocketEdgeDeps) {}
+
+  mount(app: TemplatedApp): void {
+    app.ws<SocketData>('/ws', {
+      maxPayloadLength: UWS_MAX_PAYLOAD,
+      maxBackpressure: this.d.config.wsMaxBackpressureBytes,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: this.d.config.wsIdleTimeoutS,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        // Everything needed from req is read before returning: uWS frees it afterwards.
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const token = new URLSearchParams(req.getQuery() ?? '').get('token');
+        const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+        if (!this.accepting) {
+          res.writeStatus('503 Service Unavailable').end(JSON.stringify(httpErrorBody(new AppError('unavailable', 'server is shutting down'))));
+          return;
+        }
+        let principal: Principal;
+        if (token) {
+          const v = verifyToken(token, this.d.jwtSecret);
+          if (!v.ok) {
+            this.d.log.info({ ip, reason: v.reason }, 'websocket upgrade refused');
+            res
+              .writeStatus('401 Unauthorized')
+              .writeHeader('content-type', 'application/json')
+              .end(JSON.stringify(httpErrorBody(new AppError('unauthorized', v.reason))));
+            return;
+          }
+          principal = v.claims;
+        }
+        res.upgrade<SocketData>({ id: this.nextId++, principal, ip, closed: false }, key, protocol, extensions, context);
+      },
+      open: (ws) => {
+        this.sockets.add(ws);
+        this.d.metrics.sockets.inc();
+        const u = ws.getUserData();
+        this.d.log.debug({ socket: u.id, ip: u.ip, role: u.principal?.role }, 'socket open');
+      },
+      message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      close: (ws, code) => {
+        const u = ws.getUserData();
+        u.closed = true;
+        this.sockets.delete(ws);
+        this.d.metrics.sockets.dec();
+        this.d.log.debug({ socket: u.id, code }, 'socket closed');
+      },
+    });
+  }
+
+  /** Stops accepting new sockets (upgrades get 503). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Closes every socket with `code`. */
+  closeAll(code: number, reason: string): void {
+    for (const ws of [...this.sockets]) {
+      if (!ws.getUserData().closed) ws.end(code, reason);
+    }
+  }
+
+  private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
+    if (message.byteLength > MAX_FRAME_BYTES) {
+      ws.end(CLOSE_CODES.message_too_big, 'message too big');
+      return;
+    }
+    const started = performance.now();
+    const parsed = parseFrame(new Uint8Array(message), isBinary);
+    if (!parsed.ok) {
+      this.d.metrics.requests.inc({ op: 'invalid', transport: 'ws', outcome: parsed.error.code });
+      this.send(ws, errorFrame(parsed.error, parsed.rid));
+      return;
+    }
+    const { op, rid, req } = parsed;
+    const ctx: OpContext = { principal: ws.getUserData().principal };
+    const handler = this.d.handlers[op] as (r: unknown, c: OpContext) => Promise<object>;
+    this.d.inflight.track(
+      handler(req, ctx).then(
+        (payload) => {
+          this.observe(op, 'ok', started);
+          this.send(ws, { ...payload, op: op === 'ping' ? 'pong' : op, ...(rid === undefined ? {} : { rid }) });
+        },
+        (err: unknown) => {
+          const e = toAppError(err);
+          if (e.code === 'internal') this.d.log.error({ err, op, socket: ws.getUserData().id }, 'request failed');
+          this.observe(op, e.code, started);
+          this.send(ws, errorFrame(e, rid));
+        },
+      ),
+    );
+  }
+
+  private observe(op: Op, outcome: string, started: number): void {
+    this.d.metrics.requests.inc({ op, transport: 'ws', outcome });
+    this.d.metrics.duration.observe({ op, transport: 'ws' }, (performance.now() - started) / 1000);
+  }
+
+  /** Sends one frame; a reply dropped for backpressure means the client will never see it, so the socket is closed. */
+  send(ws: Socket, frame: object): void {
+    const u = ws.getUserData();
+    if (u.closed) return;
+    const bytes = encode(frame);
+    ws.cork(() => {
+      if (ws.send(bytes, true) === 2) {
+        this.d.log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
+        ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
+      }
+    });
+  }
+}

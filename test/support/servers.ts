@@ -1,0 +1,99 @@
+/**
+ * Servers under test: in-process apps (fast, inspectable) and real child processes (for SIGKILL,
+ * SIGTERM and several instances), always on port 0 so nothing depends on a fixed port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { startApp, type RunningApp } from '../../server/app.ts';
+import { signToken, type Role } from '../../server/auth/jwt.ts';
+import { loadConfig } from '../../server/config.ts';
+import { createLogger } from '../../server/log.ts';
+import { Connection, type WebSocketCtor } from '../../client/sdk/connection.ts';
+import type { FreshStores } from './stores.ts';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function storeEnv(stores: FreshStores, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: stores.databaseUrl,
+    REDIS_URL: stores.redisUrl,
+    REDIS_PREFIX: stores.redisPrefix,
+    JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...extra,
+  };
+}
+
+export async function startTestApp(stores: FreshStores, extra: Record<string, string> = {}): Promise<RunningApp> {
+  const config = loadConfig(storeEnv(stores, extra));
+  const app = await startApp(config, createLogger(config.logLevel));
+  await app.indexReady;
+  return app;
+}
+
+export function token(role: Role, sub?: string, secret = TEST_SECRET): string {
+  return signToken({ sub: sub ?? role, role }, secret);
+}
+
+export function connectWs(port: number, tokenValue?: string): Promise<Connection> {
+  return Connection.open(`ws://127.0.0.1:${port}/ws`, {
+    token: tokenValue,
+    WebSocket: WebSocket as unknown as WebSocketCtor,
+    timeoutMs: 15_000,
+  });
+}
+
+export interface ChildServer {
+  port: number;
+  process: ChildProcess;
+  /** Everything the child wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Starts `server/main.ts` as a real process and waits for it to listen. */
+export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const onData = () => {
+      const m = /"port":(\d+),"msg":"listening"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${out}`));
+    });
+  });
+  return { port, process: child, output: () => out, exited };
+}
+
+/** Waits until `cond` holds, polling; fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
