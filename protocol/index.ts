@@ -9,3 +9,4 @@ export * from './replies.ts';
 export * from './http.ts';
 export * from './codec.ts';
 export * from './ranking.ts';
+export * from './diff.ts';

@@ -15,7 +15,8 @@ import { Inflight } from './inflight.ts';
 import { Leaderboard } from './leaderboard.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { liveUnavailable, requestHandlers, type Handlers } from './ops.ts';
+import { LiveHub } from './live/hub.ts';
+import { requestHandlers } from './ops.ts';
 import { connect, ensureDatabase, type Sql } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { uWS, type us_listen_socket } from './uws.ts';
@@ -127,9 +128,19 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   const maintainer = new IndexMaintainer(index, sql, log, config.indexCheckIntervalMs, {
     rebuilt: () => metrics.rebuilds.inc(),
   });
-  const leaderboard = new Leaderboard({ sql, index, maintainer, log, metrics });
+  let live: LiveHub | undefined;
+  const leaderboard = new Leaderboard({
+    sql,
+    index,
+    maintainer,
+    log,
+    metrics,
+    onCommitted: (updates) => {
+      for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
+    },
+  });
   const inflight = new Inflight();
-  const handlers: Handlers = { ...requestHandlers(leaderboard), subscribe: liveUnavailable, unsubscribe: liveUnavailable };
+  const handlers = requestHandlers(leaderboard);
 
   const health = async (): Promise<HealthReply> => {
     const probe = async (p: () => Promise<unknown>) => {
@@ -152,6 +163,27 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   http.mount(app);
   http.mountFallback(app);
 
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+  subscriber.on('error', () => undefined); // the command connection already reports Redis trouble
+  live = new LiveHub({
+    app,
+    subscriber,
+    redisPrefix: config.redisPrefix,
+    loadTop: (board, limit) => leaderboard.topView(board, limit),
+    send: (ws, frame) => sockets.send(ws, frame),
+    metrics,
+    log,
+    options: {
+      tickMs: config.diffTickMs,
+      refreshMs: config.liveRefreshMs,
+      maxBacklogBytes: config.wsMaxBackpressureBytes,
+      lagTimeoutMs: config.liveLagTimeoutMs,
+      maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
+    },
+  });
+  sockets.setLive(live);
+  live.start();
+
   const listenSocket = await listen(app, config.host, config.port);
   const port = uWS.us_socket_local_port(listenSocket);
   log.info({ host: config.host, port }, 'listening');
@@ -171,9 +203,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       const finished = await inflight.drain(config.shutdownTimeoutMs);
       if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
       sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
+      live?.stop();
       await maintainer.stop();
       await sql.end({ timeout: 5 });
       redis.disconnect();
+      subscriber.disconnect();
       // close() exists in the native 20.30 binary but is missing from its type declarations.
       (app as unknown as { close(): void }).close();
       log.info('shut down');

@@ -25,6 +25,9 @@ const envSchema = z.object({
   WS_IDLE_TIMEOUT_S: int(8, 960, 120),
   WS_MAX_BACKPRESSURE_BYTES: int(4096, 256 * 1024 * 1024, 1024 * 1024),
   DIFF_TICK_MS: int(5, 10_000, 50),
+  LIVE_REFRESH_MS: int(50, 600_000, 1000),
+  LIVE_LAG_TIMEOUT_MS: int(100, 600_000, 30_000),
+  WS_MAX_SUBSCRIPTIONS: int(1, 1000, 16),
   INDEX_CHECK_INTERVAL_MS: int(100, 3_600_000, 5000),
 });
 
@@ -47,6 +50,9 @@ export interface Config {
   readonly wsIdleTimeoutS: number;
   readonly wsMaxBackpressureBytes: number;
   readonly diffTickMs: number;
+  readonly liveRefreshMs: number;
+  readonly liveLagTimeoutMs: number;
+  readonly wsMaxSubscriptions: number;
   readonly indexCheckIntervalMs: number;
 }
 
@@ -81,6 +87,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     wsIdleTimeoutS: e.WS_IDLE_TIMEOUT_S,
     wsMaxBackpressureBytes: e.WS_MAX_BACKPRESSURE_BYTES,
     diffTickMs: e.DIFF_TICK_MS,
+    liveRefreshMs: e.LIVE_REFRESH_MS,
+    liveLagTimeoutMs: e.LIVE_LAG_TIMEOUT_MS,
+    wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     indexCheckIntervalMs: e.INDEX_CHECK_INTERVAL_MS,
   });
 }

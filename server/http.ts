@@ -18,12 +18,12 @@ import { describeIssues } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import type { Handlers } from './ops.ts';
+import type { Handlers, RequestOp } from './ops.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
 export interface HttpEdgeDeps {
   jwtSecret: string;
-  handlers: Omit<Handlers, 'subscribe' | 'unsubscribe'>;
+  handlers: Handlers;
   inflight: Inflight;
   metrics: Metrics;
   log: Logger;
@@ -143,7 +143,7 @@ export class HttpEdge {
     });
   }
 
-  private route(app: TemplatedApp, op: Exclude<Op, 'subscribe' | 'unsubscribe' | 'ping'>, params: string[], withBody: boolean): void {
+  private route(app: TemplatedApp, op: Exclude<RequestOp, 'ping'>, params: string[], withBody: boolean): void {
     const { method, path } = HTTP_ROUTES[op];
     const handler = (res: HttpResponse, req: HttpRequest) => {
       const started = performance.now();

@@ -36,6 +36,8 @@ export interface LeaderboardDeps {
   maintainer: IndexMaintainer;
   log: Logger;
   metrics: Metrics;
+  /** Told of every committed update (this instance's live feeds need not wait for pub/sub). */
+  onCommitted?: (updates: readonly IndexUpdate[]) => void;
 }
 
 export class Leaderboard {
@@ -77,7 +79,9 @@ export class Leaderboard {
         newBoard: false,
       })),
     ];
-    const rank = (await this.applyToIndex(updates)) ?? (await this.db(() => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
+    const indexRank = await this.applyToIndex(updates);
+    this.d.onCommitted?.(updates);
+    const rank = indexRank ?? (await this.db(() => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
     return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate: false };
   }
 
@@ -112,9 +116,14 @@ export class Leaderboard {
   }
 
   async top(req: TopRequest): Promise<TopReply> {
-    const fromIndex = await this.read(req.board, () => this.d.index.top(req.board, req.limit));
-    const entries = fromIndex !== UNTRUSTED ? fromIndex : await this.db(() => db.top(this.d.sql, req.board, req.limit));
-    return { board: req.board, entries };
+    return { board: req.board, entries: (await this.topView(req.board, req.limit)).entries };
+  }
+
+  /** The top rows and, when they came from the index, its generation (live feeds watch it change). */
+  async topView(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string | undefined }> {
+    const fromIndex = await this.read(board, () => this.d.index.top(board, limit));
+    if (fromIndex !== UNTRUSTED) return fromIndex;
+    return { entries: await this.db(() => db.top(this.d.sql, board, limit)), epoch: undefined };
   }
 
   async around(req: AroundRequest): Promise<AroundReply> {

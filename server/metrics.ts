@@ -48,7 +48,41 @@ export function createMetrics() {
     help: 'Open WebSocket connections.',
     registers: [registry],
   });
-  return { registry, requests, duration, indexReads, indexWriteFailures, submits, rebuilds, sockets };
+  const subscriptions = new Gauge({
+    name: 'leaderboard_live_subscriptions',
+    help: 'Live board subscriptions on this instance.',
+    registers: [registry],
+  });
+  const pushes = new Counter({
+    name: 'leaderboard_live_pushes_total',
+    help: 'Frames pushed to subscribers (kind=diff|snapshot), counted per receiving socket.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const resyncs = new Counter({
+    name: 'leaderboard_live_resyncs_total',
+    help: 'Fresh snapshots pushed to subscribers that caught up after falling behind.',
+    registers: [registry],
+  });
+  const slowConsumers = new Counter({
+    name: 'leaderboard_live_slow_consumer_drops_total',
+    help: 'Times a subscriber fell behind and had its backlog dropped.',
+    registers: [registry],
+  });
+  return {
+    registry,
+    requests,
+    duration,
+    indexReads,
+    indexWriteFailures,
+    submits,
+    rebuilds,
+    sockets,
+    subscriptions,
+    pushes,
+    resyncs,
+    slowConsumers,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

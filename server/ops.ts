@@ -4,7 +4,6 @@
  */
 import type { Op, ReplyOf, RequestOf } from '../protocol/index.ts';
 import type { Principal } from './auth/policy.ts';
-import { AppError } from './errors.ts';
 import type { Leaderboard } from './leaderboard.ts';
 
 export interface OpContext {
@@ -12,10 +11,17 @@ export interface OpContext {
 }
 
 export type Handler<O extends Op> = (req: RequestOf<O>, ctx: OpContext) => Promise<ReplyOf<O>>;
-export type Handlers = { [O in Op]: Handler<O> };
+/** Ops with one reply and no lasting state: served alike on both transports. */
+export type RequestOp = Exclude<Op, LiveOp>;
+/** Ops that change what a socket is pushed: the live hub answers them itself. */
+export type LiveOp = 'subscribe' | 'unsubscribe';
+export type Handlers = { [O in RequestOp]: Handler<O> };
 
-/** Ops served through the request/reply path on both transports. */
-export function requestHandlers(lb: Leaderboard): Omit<Handlers, 'subscribe' | 'unsubscribe'> {
+export function isLiveOp(op: Op): op is LiveOp {
+  return op === 'subscribe' || op === 'unsubscribe';
+}
+
+export function requestHandlers(lb: Leaderboard): Handlers {
   return {
     submit: (req, ctx) => lb.submit(req, ctx.principal),
     rank: (req) => lb.rank(req),
@@ -25,7 +31,3 @@ export function requestHandlers(lb: Leaderboard): Omit<Handlers, 'subscribe' | '
     ping: async () => ({ time: Date.now() }),
   };
 }
-
-export const liveUnavailable = async (): Promise<never> => {
-  throw new AppError('unavailable', 'live push is not enabled on this server');
-};

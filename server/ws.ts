@@ -3,7 +3,14 @@
  * (rate limit), dispatch; every request gets exactly one reply carrying its rid. Handlers never
  * see bytes; this module never sees business rules.
  */
-import { CLOSE_CODES, MAX_FRAME_BYTES, encode, type Op } from '../protocol/index.ts';
+import {
+  CLOSE_CODES,
+  MAX_FRAME_BYTES,
+  encode,
+  type Op,
+  type SubscribeRequest,
+  type UnsubscribeRequest,
+} from '../protocol/index.ts';
 import { verifyToken } from './auth/jwt.ts';
 import type { Principal } from './auth/policy.ts';
 import type { Config } from './config.ts';
@@ -12,17 +19,11 @@ import { parseFrame } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import type { Handlers, OpContext } from './ops.ts';
-import type { TemplatedApp, WebSocket } from './uws.ts';
+import type { LiveHub } from './live/hub.ts';
+import { isLiveOp, type Handlers, type OpContext } from './ops.ts';
+import type { Socket, SocketData } from './socket.ts';
+import type { TemplatedApp } from './uws.ts';
 
-export interface SocketData {
-  id: number;
-  principal: Principal;
-  ip: string;
-  closed: boolean;
-}
-
-export type Socket = WebSocket<SocketData>;
 
 export interface SocketEdgeDeps {
   config: Config;
@@ -35,18 +36,25 @@ export interface SocketEdgeDeps {
 
 /** uWS must accept frames above the contract's limit so that we, not uWS, close with 1009. */
 const UWS_MAX_PAYLOAD = 64 * 1024;
+/**
+ * uWS drops sends silently above its own limit; ours (wsMaxBackpressureBytes) is enforced by the
+ * live hub before every push, so uWS's sits one large frame above it and never bites first.
+ */
+const UWS_BACKPRESSURE_MARGIN = 256 * 1024;
 
 export class SocketEdge {
   readonly sockets = new Set<Socket>();
   private nextId = 1;
   private accepting = true;
+  /** Set once the live hub exists (it needs the app this edge is mounted on). */
+  private liveHub: LiveHub | undefined;
 
   constructor(private readonly d: SocketEdgeDeps) {}
 
   mount(app: TemplatedApp): void {
     app.ws<SocketData>('/ws', {
       maxPayloadLength: UWS_MAX_PAYLOAD,
-      maxBackpressure: this.d.config.wsMaxBackpressureBytes,
+      maxBackpressure: this.d.config.wsMaxBackpressureBytes + UWS_BACKPRESSURE_MARGIN,
       closeOnBackpressureLimit: 0,
       idleTimeout: this.d.config.wsIdleTimeoutS,
       sendPingsAutomatically: true,
@@ -74,7 +82,8 @@ export class SocketEdge {
           }
           principal = v.claims;
         }
-        res.upgrade<SocketData>({ id: this.nextId++, principal, ip, closed: false }, key, protocol, extensions, context);
+        const data: SocketData = { id: this.nextId++, principal, ip, closed: false, subs: new Map(), laggingSince: 0 };
+        res.upgrade<SocketData>(data, key, protocol, extensions, context);
       },
       open: (ws) => {
         this.sockets.add(ws);
@@ -83,14 +92,20 @@ export class SocketEdge {
         this.d.log.debug({ socket: u.id, ip: u.ip, role: u.principal?.role }, 'socket open');
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      drain: (ws) => this.liveHub?.onDrain(ws),
       close: (ws, code) => {
         const u = ws.getUserData();
         u.closed = true;
+        this.liveHub?.onClose(ws);
         this.sockets.delete(ws);
         this.d.metrics.sockets.dec();
         this.d.log.debug({ socket: u.id, code }, 'socket closed');
       },
     });
+  }
+
+  setLive(hub: LiveHub): void {
+    this.liveHub = hub;
   }
 
   /** Stops accepting new sockets (upgrades get 503). */
@@ -119,12 +134,15 @@ export class SocketEdge {
     }
     const { op, rid, req } = parsed;
     const ctx: OpContext = { principal: ws.getUserData().principal };
-    const handler = this.d.handlers[op] as (r: unknown, c: OpContext) => Promise<object>;
+    // Live ops send their own success reply (a snapshot must leave before any diff can).
+    const work: Promise<object | undefined> = isLiveOp(op)
+      ? this.live(ws, op, rid, req)
+      : (this.d.handlers[op] as (r: unknown, c: OpContext) => Promise<object>)(req, ctx);
     this.d.inflight.track(
-      handler(req, ctx).then(
+      work.then(
         (payload) => {
           this.observe(op, 'ok', started);
-          this.send(ws, { ...payload, op: op === 'ping' ? 'pong' : op, ...(rid === undefined ? {} : { rid }) });
+          if (payload) this.send(ws, { ...payload, op: op === 'ping' ? 'pong' : op, ...(rid === undefined ? {} : { rid }) });
         },
         (err: unknown) => {
           const e = toAppError(err);
@@ -134,6 +152,14 @@ export class SocketEdge {
         },
       ),
     );
+  }
+
+  private async live(ws: Socket, op: 'subscribe' | 'unsubscribe', rid: number | undefined, req: unknown): Promise<object | undefined> {
+    const live = this.liveHub;
+    if (!live) throw new AppError('unavailable', 'live push is not ready');
+    if (op === 'unsubscribe') return live.unsubscribe(ws, req as UnsubscribeRequest);
+    await live.subscribe(ws, rid, req as SubscribeRequest);
+    return undefined;
   }
 
   private observe(op: Op, outcome: string, started: number): void {

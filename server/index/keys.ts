@@ -9,6 +9,7 @@
  *   epoch    the index generation of the board; absent means the board's index is not to be trusted.
  *   z~ h~    the copy a rebuild is filling; log: updates committed while it fills.
  *   rebuilding, lock: a rebuild in progress, and who runs it.
+ *   changes  the pub/sub channel on which committed changes are announced.
  */
 
 export interface BoardKeys {
@@ -20,6 +21,8 @@ export interface BoardKeys {
   log: string;
   rebuilding: string;
   lock: string;
+  /** Pub/sub channel announcing the board's index changes to every instance. */
+  channel: string;
 }
 
 export function boardKeys(prefix: string, board: string): BoardKeys {
@@ -33,6 +36,7 @@ export function boardKeys(prefix: string, board: string): BoardKeys {
     log: base + 'log',
     rebuilding: base + 'rebuilding',
     lock: base + 'lock',
+    channel: base + 'changes',
   };
 }
 
@@ -44,6 +48,19 @@ export function toMember(userId: number): string {
 
 export function fromMember(member: string): number {
   return Number(member);
+}
+
+/** A change announced on a board's channel (see APPLY_UPDATE). games is -1 for a rename only. */
+export interface ChangeNotice {
+  userId: number;
+  total: number;
+  games: number;
+}
+
+export function parseChangeNotice(message: string): ChangeNotice | undefined {
+  const [member, negScore, games] = message.split(':');
+  if (member === undefined || negScore === undefined || games === undefined) return undefined;
+  return { userId: fromMember(member), total: 0 - Number(negScore), games: Number(games) };
 }
 
 /** Parses a hash value "<games>:<version>:<name>" (the name may itself contain ':'). */

@@ -36,7 +36,6 @@ export interface RankAnswer {
 }
 
 interface ScriptCommands {
-  lbApply(keys: string[], args: (string | number)[]): Promise<[0] | [1, number, string]>;
   lbRange(...args: (string | number)[]): Promise<RangeReply | null>;
   lbAround(...args: (string | number)[]): Promise<RangeReply | [string] | null>;
   lbRank(...args: (string | number)[]): Promise<[string] | [string, number, number, string, string | null] | null>;
@@ -86,12 +85,13 @@ export class RankIndex {
     for (const u of updates) {
       const k = this.keys(u.board);
       (pipeline as unknown as { lbApply(n: number, ...a: (string | number)[]): void }).lbApply(
-        5,
+        6,
         k.epoch,
         k.z,
         k.h,
         k.rebuilding,
         k.log,
+        k.channel,
         newEpoch(),
         u.newBoard ? '1' : '0',
         toMember(u.userId),
@@ -110,11 +110,13 @@ export class RankIndex {
     });
   }
 
-  async top(board: string, limit: number): Promise<Entry[] | Untrusted> {
+  /** The top `limit` rows, with the index generation they were read from. */
+  async top(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string } | Untrusted> {
     const k = this.keys(board);
     const reply = await this.cmd.lbRange(k.epoch, k.z, k.h, 0, limit - 1);
     if (reply === null) return UNTRUSTED;
-    return toEntries(reply);
+    const entries = toEntries(reply);
+    return entries === UNTRUSTED ? UNTRUSTED : { entries, epoch: reply[0] };
   }
 
   /** Entries around the user, `undefined` when the user is not on the board. */

@@ -22,7 +22,7 @@ local function apply(z, h, member, negscore, gs, vs, name)
     v0s = string.sub(cur, a + 1, b - 1)
     g0, v0, n0 = tonumber(g0s), tonumber(v0s), string.sub(cur, b + 1)
   elseif games < 0 then
-    return
+    return false
   end
   local changed = false
   if games > g0 then
@@ -36,12 +36,14 @@ local function apply(z, h, member, negscore, gs, vs, name)
     changed = true
   end
   if changed then redis.call('HSET', h, member, g0s .. ':' .. v0s .. ':' .. n0) end
+  return changed
 end
 `;
 
 /**
- * A committed update of one user on one board.
- * KEYS: epoch, z, h, rebuilding, log
+ * A committed update of one user on one board. When it changes the index, it is announced on the
+ * board's channel as "<member>:<negscore>:<games>" so every instance's live feeds hear of it.
+ * KEYS: epoch, z, h, rebuilding, log, channel
  * ARGV: fresh epoch, is-new-board ('1'|'0'), member, negscore, games, version, name, log ttl ms
  * Returns {0} when the board's index is not trusted (nothing applied), else {1, rank, epoch} where
  * rank is the competition rank of this update's total (-1 for a name-only update).
@@ -57,7 +59,9 @@ if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
 end
-apply(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+if apply(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) then
+  redis.call('PUBLISH', KEYS[6], ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5])
+end
 local rank = -1
 if tonumber(ARGV[5]) >= 0 then
   rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[4]) + 1

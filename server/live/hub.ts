@@ -1,0 +1,244 @@
+/**
+ * Live push: subscriptions, the coalescing tick that turns committed changes into at most one diff
+ * per board and limit per tick, the Redis pub/sub link that carries other instances' changes, and
+ * slow-consumer handling. Frames are encoded once per group and published through uWS topics.
+ */
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { CLOSE_CODES, encode, type Entry, type SubscribeRequest, type UnsubscribeRequest } from '../../protocol/index.ts';
+import { AppError } from '../errors.ts';
+import { boardKeys, parseChangeNotice, type ChangeNotice } from '../index/keys.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Socket } from '../socket.ts';
+import type { TemplatedApp } from '../uws.ts';
+import { Feed, VIEW_SIZE, snapshotOf, type Group } from './feed.ts';
+
+export interface LiveOptions {
+  tickMs: number;
+  /** Every feed is re-read this often even without notices (lost pub/sub messages, Redis down). */
+  refreshMs: number;
+  /** A socket's unsent backlog above this gets no more pushes until it drains. */
+  maxBacklogBytes: number;
+  /** A socket still over the limit this long after it passed it is closed with 4008. */
+  lagTimeoutMs: number;
+  maxSubscriptionsPerSocket: number;
+}
+
+export interface LiveDeps {
+  app: TemplatedApp;
+  /** A connection of its own: a subscribed Redis connection can do nothing else. */
+  subscriber: Redis;
+  redisPrefix: string;
+  loadTop: (board: string, limit: number) => Promise<{ entries: Entry[]; epoch: string | undefined }>;
+  send: (ws: Socket, frame: object) => void;
+  metrics: Metrics;
+  log: Logger;
+  options: LiveOptions;
+}
+
+export class LiveHub {
+  private readonly feeds = new Map<string, Feed>();
+  private readonly ready = new Map<Feed, Promise<void>>();
+  private readonly channels = new Map<string, string>(); // channel -> board
+  private readonly lagging = new Set<Socket>();
+  private readonly instance = randomBytes(3).toString('hex');
+  private epochCounter = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private subscriberWasDown = false;
+
+  constructor(private readonly d: LiveDeps) {}
+
+  start(): void {
+    const { subscriber, options } = this.d;
+    subscriber.on('message', (channel: string, message: string) => {
+      const board = this.channels.get(channel);
+      const notice = parseChangeNotice(message);
+      if (board !== undefined && notice) this.noteChange(board, notice);
+    });
+    subscriber.on('close', () => (this.subscriberWasDown = true));
+    subscriber.on('ready', () => {
+      if (!this.subscriberWasDown) return;
+      this.subscriberWasDown = false;
+      // Notices may have been missed while disconnected: every group starts over.
+      for (const feed of this.feeds.values()) {
+        feed.restartPending = true;
+        feed.dirty = true;
+      }
+    });
+    this.timers.push(setInterval(() => this.tick(), options.tickMs));
+    this.timers.push(setInterval(() => this.feeds.forEach((f) => (f.dirty = true)), options.refreshMs));
+    this.timers.push(setInterval(() => this.sweep(), 1000));
+    for (const t of this.timers) t.unref();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const f of this.feeds.values()) for (const g of f.groups.values()) n += g.sockets.size;
+    return n;
+  }
+
+  /** A committed change on `board`, from this instance or (through pub/sub) another. */
+  noteChange(board: string, notice: ChangeNotice): void {
+    const feed = this.feeds.get(board);
+    if (feed && feed.affectedBy(notice)) feed.dirty = true;
+  }
+
+  /** Subscribes (or re-subscribes with a new limit) and replies with the snapshot itself, so no diff can overtake it. */
+  async subscribe(ws: Socket, rid: number | undefined, req: SubscribeRequest): Promise<void> {
+    const u = ws.getUserData();
+    if (!u.subs.has(req.board) && u.subs.size >= this.d.options.maxSubscriptionsPerSocket) {
+      throw new AppError('rate_limited', `at most ${this.d.options.maxSubscriptionsPerSocket} boards per connection`, {
+        retryAfterMs: 1000,
+      });
+    }
+    const feed = await this.feedFor(req.board);
+    if (u.closed) return;
+    this.leave(ws, req.board);
+    const g = feed.group(req.limit);
+    g.sockets.add(ws);
+    u.subs.set(req.board, g);
+    if (!u.laggingSince) ws.subscribe(g.topic);
+    this.d.metrics.subscriptions.inc();
+    this.d.send(ws, { op: 'subscribe', ...(rid === undefined ? {} : { rid }), board: g.board, epoch: g.epoch, seq: g.seq, entries: g.sent });
+  }
+
+  unsubscribe(ws: Socket, req: UnsubscribeRequest): { board: string } {
+    this.leave(ws, req.board);
+    return { board: req.board };
+  }
+
+  onClose(ws: Socket): void {
+    const u = ws.getUserData();
+    for (const board of [...u.subs.keys()]) this.leave(ws, board);
+    this.lagging.delete(ws);
+  }
+
+  /** The socket's backlog shrank: a lagging socket that caught up gets a fresh snapshot of each board it follows. */
+  onDrain(ws: Socket): void {
+    const u = ws.getUserData();
+    if (!u.laggingSince || u.closed || ws.getBufferedAmount() > this.d.options.maxBacklogBytes / 2) return;
+    u.laggingSince = 0;
+    this.lagging.delete(ws);
+    for (const g of u.subs.values() as Iterable<Group>) {
+      ws.subscribe(g.topic);
+      this.d.send(ws, snapshotOf(g));
+      this.d.metrics.resyncs.inc();
+    }
+  }
+
+  private newEpoch = (): string => `${this.instance}.${++this.epochCounter}`;
+
+  private async feedFor(board: string): Promise<Feed> {
+    let feed = this.feeds.get(board);
+    if (!feed) {
+      const created = new Feed(board, this.newEpoch);
+      this.feeds.set(board, created);
+      this.ready.set(created, this.initFeed(created).finally(() => this.ready.delete(created)));
+      feed = created;
+    }
+    try {
+      await this.ready.get(feed); // undefined once the feed is initialised
+    } catch (err) {
+      if (this.feeds.get(board) === feed) this.feeds.delete(board);
+      throw err;
+    }
+    return feed;
+  }
+
+  private async initFeed(feed: Feed): Promise<void> {
+    const channel = boardKeys(this.d.redisPrefix, feed.board).channel;
+    this.channels.set(channel, feed.board);
+    // Subscribe before the first read so no change falls between them; if Redis is down the
+    // periodic refresh covers other instances' changes until it is back.
+    await this.d.subscriber.subscribe(channel).catch((err: unknown) => {
+      this.d.log.warn({ err, board: feed.board }, 'live: cannot subscribe to board changes yet');
+    });
+    const { entries, epoch } = await this.d.loadTop(feed.board, VIEW_SIZE);
+    feed.setView(entries, epoch);
+    feed.dirty = false;
+  }
+
+  private leave(ws: Socket, board: string): void {
+    const u = ws.getUserData();
+    const g = u.subs.get(board) as Group | undefined;
+    if (!g) return;
+    u.subs.delete(board);
+    g.sockets.delete(ws);
+    if (!u.closed) ws.unsubscribe(g.topic);
+    this.d.metrics.subscriptions.dec();
+    if (g.sockets.size === 0) this.feeds.get(board)?.groups.delete(g.limit);
+  }
+
+  private tick(): void {
+    for (const feed of this.feeds.values()) {
+      if (feed.dirty && !feed.refreshing && this.ready.get(feed) === undefined) void this.refresh(feed);
+    }
+  }
+
+  private async refresh(feed: Feed): Promise<void> {
+    feed.refreshing = true;
+    feed.dirty = false;
+    const restart = feed.restartPending;
+    feed.restartPending = false;
+    try {
+      const { entries, epoch } = await this.d.loadTop(feed.board, VIEW_SIZE);
+      const rebuilt = feed.setView(entries, epoch);
+      for (const g of feed.groups.values()) {
+        const frame = restart || rebuilt ? feed.restart(g) : feed.advance(g);
+        if (frame) this.publish(g, frame);
+      }
+    } catch (err) {
+      feed.dirty = true;
+      feed.restartPending ||= restart;
+      this.d.log.warn({ err, board: feed.board }, 'live: cannot read the board; will retry');
+    } finally {
+      feed.refreshing = false;
+    }
+  }
+
+  private publish(g: Group, frame: object): void {
+    const bytes = encode(frame);
+    const limit = this.d.options.maxBacklogBytes;
+    let delivered = 0;
+    for (const ws of g.sockets) {
+      const u = ws.getUserData();
+      if (u.laggingSince) continue;
+      if (ws.getBufferedAmount() + bytes.byteLength > limit) {
+        // Its backlog is full: it gets nothing more (so its stream is never broken, only paused)
+        // until it drains, then a fresh snapshot.
+        u.laggingSince = Date.now();
+        this.lagging.add(ws);
+        for (const sub of u.subs.values()) ws.unsubscribe(sub.topic);
+        this.d.metrics.slowConsumers.inc();
+        continue;
+      }
+      delivered++;
+    }
+    if (delivered === 0) return;
+    this.d.app.publish(g.topic, bytes, true);
+    this.d.metrics.pushes.inc({ kind: (frame as { op: string }).op }, delivered);
+  }
+
+  /** Closes sockets lagging too long, and forgets feeds nobody follows. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const ws of this.lagging) {
+      const u = ws.getUserData();
+      if (u.closed) this.lagging.delete(ws);
+      else if (now - u.laggingSince > this.d.options.lagTimeoutMs) ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
+    }
+    for (const [board, feed] of this.feeds) {
+      if (feed.groups.size > 0 || feed.refreshing || this.ready.has(feed)) continue;
+      this.feeds.delete(board);
+      const channel = boardKeys(this.d.redisPrefix, board).channel;
+      this.channels.delete(channel);
+      this.d.subscriber.unsubscribe(channel).catch((err: unknown) => this.d.log.warn({ err, board }, 'live: unsubscribe failed'));
+    }
+  }
+}
