@@ -29,6 +29,8 @@ export interface RunningApp {
   index: RankIndex;
   maintainer: IndexMaintainer;
   metrics: Metrics;
+  live: LiveHub;
+  sockets: SocketEdge;
   jwtSecret: string;
   /** Resolves when the start-up rebuild of the rank index has finished. */
   indexReady: Promise<void>;
@@ -128,7 +130,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   const maintainer = new IndexMaintainer(index, sql, log, config.indexCheckIntervalMs, {
     rebuilt: () => metrics.rebuilds.inc(),
   });
-  let live: LiveHub | undefined;
+  let live: LiveHub | undefined = undefined;
   const leaderboard = new Leaderboard({
     sql,
     index,
@@ -163,9 +165,9 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   http.mount(app);
   http.mountFallback(app);
 
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: `${config.redisPrefix}:live` });
   subscriber.on('error', () => undefined); // the command connection already reports Redis trouble
-  live = new LiveHub({
+  const hub = new LiveHub({
     app,
     subscriber,
     redisPrefix: config.redisPrefix,
@@ -181,8 +183,9 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
     },
   });
-  sockets.setLive(live);
-  live.start();
+  live = hub;
+  sockets.setLive(hub);
+  hub.start();
 
   const listenSocket = await listen(app, config.host, config.port);
   const port = uWS.us_socket_local_port(listenSocket);
@@ -203,7 +206,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       const finished = await inflight.drain(config.shutdownTimeoutMs);
       if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
       sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
-      live?.stop();
+      hub.stop();
       await maintainer.stop();
       await sql.end({ timeout: 5 });
       redis.disconnect();
@@ -213,5 +216,5 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       log.info('shut down');
     })());
 
-  return { port, sql, redis, index, maintainer, metrics, jwtSecret, indexReady, close };
+  return { port, sql, redis, index, maintainer, metrics, live: hub, sockets, jwtSecret, indexReady, close };
 }

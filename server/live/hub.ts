@@ -77,6 +77,14 @@ export class LiveHub {
     this.timers = [];
   }
 
+  /** The largest unsent backlog of any subscribed socket (for tests and diagnostics). */
+  maxBacklogBytes(): number {
+    let max = 0;
+    for (const f of this.feeds.values())
+      for (const g of f.groups.values()) for (const ws of g.sockets) max = Math.max(max, ws.getBufferedAmount());
+    return max;
+  }
+
   get subscriptionCount(): number {
     let n = 0;
     for (const f of this.feeds.values()) for (const g of f.groups.values()) n += g.sockets.size;
