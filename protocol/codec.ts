@@ -4,6 +4,7 @@
  * because strict decoders (Go, C#) refuse a float where they expect an integer.
  */
 import { Packr } from 'msgpackr';
+import { checkStandardMessagePack } from './msgpack-scan.ts';
 
 // int64AsType 'auto': 64-bit integers that fit in a double's safe range decode as numbers; larger
 // ones decode as BigInt, which every schema then refuses as out of range. ('auto' is supported by
@@ -48,8 +49,13 @@ export function encode(value: unknown): Uint8Array {
 
 export class DecodeError extends Error {}
 
-/** Decodes exactly one MessagePack value; trailing bytes, truncation and unknown extensions throw DecodeError. */
+/**
+ * Decodes exactly one standard MessagePack value; trailing bytes, truncation, extension types and
+ * the unused byte 0xc1 throw DecodeError.
+ */
 export function decode(bytes: Uint8Array): unknown {
+  const problem = checkStandardMessagePack(bytes);
+  if (problem) throw new DecodeError(problem);
   try {
     return packr.unpack(bytes);
   } catch (err) {

@@ -26,7 +26,8 @@ export function parseFrame(bytes: Uint8Array, isBinary: boolean): ParsedFrame {
   try {
     frame = decode(bytes);
   } catch (err) {
-    return { ok: false, rid: undefined, error: badRequest(`frame is not valid MessagePack: ${(err as Error).message}`) };
+    // Nothing of a frame that is not standard MessagePack is trusted, its rid included.
+    return { ok: false, rid: undefined, error: badRequest(`frame is not standard MessagePack: ${(err as Error).message}`) };
   }
   if (!isMap(frame)) return { ok: false, rid: undefined, error: badRequest('frame must be a MessagePack map') };
 

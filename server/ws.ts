@@ -34,8 +34,12 @@ export interface SocketEdgeDeps {
   log: Logger;
 }
 
-/** uWS must accept frames above the contract's limit so that we, not uWS, close with 1009. */
-const UWS_MAX_PAYLOAD = 64 * 1024;
+/**
+ * uWS must accept frames above the contract's 4096 bytes so that we, not uWS, close with 1009.
+ * Past this much uWS cuts the connection itself (1006, no close frame) as soon as it reads the
+ * frame header; it is also the most a socket can make the server buffer for one frame.
+ */
+export const UWS_MAX_PAYLOAD = 1024 * 1024;
 /**
  * uWS drops sends silently above its own limit; ours (wsMaxBackpressureBytes) is enforced by the
  * live hub before every push, so uWS's sits one large frame above it and never bites first.

@@ -1,0 +1,125 @@
+/** parseFrame, the front of the socket pipeline: rid and op first, then the op's schema with defaults. */
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { encode } from '../../protocol/index.ts';
+import { parseFrame, type ParsedFrame } from '../../server/frames.ts';
+
+const packr = new Packr({ useRecords: false });
+const parse = (v: unknown) => parseFrame(packr.pack(v), true);
+// Through the protocol codec, as the SDK encodes.
+const encodeAndParse = (v: Record<string, unknown>) => parseFrame(encode(v), true);
+
+function expectOk(p: ParsedFrame) {
+  if (!p.ok) throw new Error(`expected ok, got ${p.error.code}: ${p.error.message}`);
+  return p;
+}
+function expectBad(p: ParsedFrame, rid: number | undefined): string {
+  if (p.ok) throw new Error(`expected bad_request, got ok ${JSON.stringify(p.req)}`);
+  expect(p.error.code).toBe('bad_request');
+  expect(p.rid).toBe(rid);
+  return p.error.message;
+}
+
+describe('defaults', () => {
+  it.each([
+    ['top', {}, { limit: 10, board: 'global' }],
+    ['top', { limit: 100, board: 'mode:x' }, { limit: 100, board: 'mode:x' }],
+    ['around', { user_id: 3 }, { user_id: 3, radius: 5, board: 'global' }],
+    ['around', { user_id: 3, radius: 0 }, { user_id: 3, radius: 0, board: 'global' }],
+    ['history', { user_id: 3 }, { user_id: 3, limit: 20, offset: 0 }],
+    ['subscribe', {}, { limit: 10, board: 'global' }],
+    ['unsubscribe', {}, { board: 'global' }],
+    ['rank', { username: 'bob' }, { username: 'bob', board: 'global' }],
+    ['ping', {}, {}],
+    ['submit', { user_id: 1, score: 0, game_mode: 'a' }, { user_id: 1, score: 0, game_mode: 'a' }],
+  ] as const)('%s %j parses to %j', (op, fields, req) => {
+    const p = expectOk(encodeAndParse({ ...fields, op, rid: 9 }));
+    expect(p).toEqual({ ok: true, rid: 9, op, req });
+  });
+});
+
+describe('rid', () => {
+  it('is optional', () => {
+    expect(expectOk(parse({ op: 'ping' })).rid).toBeUndefined();
+  });
+
+  it.each([0, 1, 0xffff_ffff])('%d is kept', (rid) => {
+    expect(expectOk(encodeAndParse({ op: 'ping', rid })).rid).toBe(rid);
+  });
+
+  it.each([-1, 2 ** 32, 0.5, '1', null, true, [1]])('%j is refused with no rid, before op is looked at', (rid) => {
+    expectBad(parse({ op: 'ping', rid }), undefined);
+    expectBad(parse({ op: 'nope', rid }), undefined);
+  });
+
+  it('is not part of the request passed on, and neither is op or an unknown field', () => {
+    const p = expectOk(parse({ op: 'top', rid: 4, limit: 3, extra: 'x' }));
+    expect(p.req).toEqual({ limit: 3, board: 'global' });
+  });
+});
+
+describe('op', () => {
+  it.each([undefined, 'nope', 'Ping', 'pong', 'error', 'diff', '', 5, null, ['ping']])('%j is refused, keeping the rid', (op) => {
+    const message = expectBad(parse(op === undefined ? { rid: 6 } : { op, rid: 6 }), 6);
+    expect(message).toMatch(/^op:/);
+  });
+
+  it('is checked before the fields', () => {
+    expect(expectBad(parse({ op: 'nope', rid: 6, limit: -1 }), 6)).toMatch(/^op:/);
+  });
+});
+
+describe('fields', () => {
+  it.each([
+    ['submit', { user_id: 0, score: 1, game_mode: 'a' }, /user_id/],
+    ['submit', { user_id: 1, score: 1e9 + 1, game_mode: 'a' }, /score/],
+    ['submit', { user_id: 1, score: 1, game_mode: 'A' }, /game_mode/],
+    ['submit', { user_id: 1, score: 1, game_mode: 'a', username: 'x'.repeat(33) }, /username/],
+    ['submit', { user_id: 1, score: 1, game_mode: 'a', submission_id: '' }, /submission_id/],
+    ['rank', {}, /user_id/],
+    ['top', { limit: 101 }, /limit/],
+    ['top', { board: 'mode:' }, /board/],
+    ['around', { user_id: 1, radius: 51 }, /radius/],
+    ['history', { user_id: 1, offset: -1 }, /offset/],
+  ] as const)('%s %j is refused naming the field', (op, fields, name) => {
+    expect(expectBad(parse({ ...fields, op, rid: 8 }), 8)).toMatch(name);
+  });
+
+  it('accepts the bounds', () => {
+    expectOk(parse({ op: 'submit', user_id: 2 ** 53 - 1, score: 1e9, game_mode: 'a'.repeat(32), username: '😀'.repeat(32), submission_id: '😀'.repeat(64) }));
+    expectOk(parse({ op: 'top', limit: 1 }));
+    expectOk(parse({ op: 'around', user_id: 1, radius: 50 }));
+    expectOk(parse({ op: 'history', user_id: 1, limit: 100, offset: 2 ** 40 }));
+  });
+});
+
+describe('frames that are not maps', () => {
+  it('a text frame is refused whatever it holds', () => {
+    expectBad(parseFrame(encode({ op: 'ping', rid: 1 }), false), undefined);
+  });
+
+  it.each([
+    ['array', packr.pack([1])],
+    ['nil', Uint8Array.of(0xc0)],
+    ['integer', Uint8Array.of(0x05)],
+    ['garbage', Uint8Array.of(0xc1, 0xc1)],
+    ['truncated', packr.pack({ op: 'ping' }).subarray(0, 3)],
+    ['trailing', Uint8Array.of(0x80, 0x80)],
+    ['empty', new Uint8Array(0)],
+  ])('%s is refused with no rid', (_label, b) => {
+    expectBad(parseFrame(b, true), undefined);
+  });
+});
+
+describe('non-standard MessagePack', () => {
+  const str = (s: string) => packr.pack(s);
+  it('a msgpackr record is refused although it decodes to an object', () => {
+    const record = Buffer.concat([Uint8Array.of(0xd4, 0x72, 0x40), packr.pack(['op', 'rid']), str('ping'), Uint8Array.of(3)]);
+    expectBad(parseFrame(record, true), undefined);
+  });
+
+  it('an extension value (fixext type 0, which msgpackr reads as undefined) in a known field is refused', () => {
+    const frame = Buffer.concat([Uint8Array.of(0x83), str('op'), str('top'), str('rid'), Uint8Array.of(4), str('limit'), Uint8Array.of(0xd4, 0, 0)]);
+    expect(parseFrame(frame, true).ok).toBe(false);
+  });
+});
