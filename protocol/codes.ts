@@ -4,7 +4,7 @@
  */
 
 /** Request operations a client may send. */
-export const OPS = ['submit', 'rank', 'top', 'around', 'history', 'ping', 'subscribe', 'unsubscribe'] as const;
+export const OPS = ['submit', 'rank', 'top', 'around', 'history', 'ping', 'subscribe', 'unsubscribe', 'boards'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Operations the server sends that are not the echo of a request op. */

@@ -9,6 +9,7 @@ import { entry, submitReply } from './replies.ts';
 export const HTTP_ROUTES = {
   submit: { method: 'POST', path: '/api/leaderboard/submit' },
   top: { method: 'GET', path: '/api/leaderboard/top' },
+  boards: { method: 'GET', path: '/api/leaderboard/boards' },
   rank: { method: 'GET', path: '/api/leaderboard/rank/:user_id' },
   around: { method: 'GET', path: '/api/leaderboard/around/:user_id' },
   history: { method: 'GET', path: '/api/users/:user_id/history' },

@@ -53,6 +53,7 @@ export const pongReply = z.object({ time: count });
 const epoch = z.union([z.string(), z.number().int()]);
 export const subscribeReply = z.object({ board: z.string(), epoch, seq: count, entries: z.array(entry) });
 export const unsubscribeReply = z.object({ board: z.string() });
+export const boardsReply = z.object({ boards: z.array(z.string()) });
 
 export const REPLY_SCHEMAS = {
   submit: submitReply,
@@ -63,6 +64,7 @@ export const REPLY_SCHEMAS = {
   ping: pongReply,
   subscribe: subscribeReply,
   unsubscribe: unsubscribeReply,
+  boards: boardsReply,
 } as const satisfies Record<Op, z.ZodType>;
 
 export type ReplyOf<O extends Op> = z.output<(typeof REPLY_SCHEMAS)[O]>;

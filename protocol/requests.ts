@@ -38,6 +38,8 @@ export const historyRequest = z.object({
 export const subscribeRequest = z.object({ board: f.board, limit: withDefault(SUBSCRIBE_LIMIT) });
 export const unsubscribeRequest = z.object({ board: f.board });
 export const pingRequest = z.object({});
+/** Addition to v1: lists the boards that exist (`global` and every mode someone has scored in). */
+export const boardsRequest = z.object({});
 
 export const REQUEST_SCHEMAS = {
   submit: submitRequest,
@@ -48,6 +50,7 @@ export const REQUEST_SCHEMAS = {
   ping: pingRequest,
   subscribe: subscribeRequest,
   unsubscribe: unsubscribeRequest,
+  boards: boardsRequest,
 } as const satisfies Record<Op, z.ZodType>;
 
 export type SubmitRequest = z.output<typeof submitRequest>;

@@ -115,6 +115,7 @@ export class HttpEdge {
   mount(app: TemplatedApp): void {
     this.route(app, 'submit', [], true);
     this.route(app, 'top', [], false);
+    this.route(app, 'boards', [], false);
     this.route(app, 'rank', ['user_id'], false);
     this.route(app, 'around', ['user_id'], false);
     this.route(app, 'history', ['user_id'], false);

@@ -134,6 +134,12 @@ export class Leaderboard {
     return { board: req.board, entries };
   }
 
+  /** `global` first, then every mode board in name order. */
+  async boards(): Promise<{ boards: string[] }> {
+    const all = await this.db(() => db.listBoards(this.d.sql));
+    return { boards: [GLOBAL_BOARD, ...all.filter((b) => b !== GLOBAL_BOARD)] };
+  }
+
   async history(req: HistoryRequest): Promise<HistoryReply> {
     const reply = await this.db(() => db.history(this.d.sql, req.user_id, req.limit, req.offset));
     if (!reply) throw notFound(`user ${req.user_id} has no committed score`);

@@ -29,5 +29,6 @@ export function requestHandlers(lb: Leaderboard): Handlers {
     around: (req) => lb.around(req),
     history: (req) => lb.history(req),
     ping: async () => ({ time: Date.now() }),
+    boards: () => lb.boards(),
   };
 }

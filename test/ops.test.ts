@@ -129,6 +129,14 @@ describe('random submissions over both transports match the model', () => {
     await expect(ws.request('history', { user_id: 999_999 })).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('boards lists global first, then every mode scored in (a v1 addition)', async () => {
+    const expected = { boards: ['global', ...MODES.map((m) => `mode:${m}`).sort()] };
+    expect(REPLY_SCHEMAS.boards.parse(await ws.request('boards', {}))).toEqual(expected);
+    const h = await http(app.port, 'GET', '/api/leaderboard/boards');
+    expect(h.status).toBe(200);
+    expect(h.body).toEqual(expected);
+  });
+
   it('ping answers pong with the server time', async () => {
     const before = Date.now();
     const reply = await ws.request('ping', {});
