@@ -3,6 +3,8 @@
  */
 
 export const GAME_MODE_PATTERN = /^[a-z0-9_-]{1,32}$/;
+/** Every well-formed board id. */
+export const BOARD_PATTERN = /^(global|mode:[a-z0-9_-]{1,32})$/;
 export const GLOBAL_BOARD = 'global';
 const MODE_PREFIX = 'mode:';
 
@@ -14,8 +16,7 @@ export function modeBoard(gameMode: string): BoardId {
 
 /** True when `board` is a well-formed board id. */
 export function isBoardId(board: string): boolean {
-  if (board === GLOBAL_BOARD) return true;
-  return board.startsWith(MODE_PREFIX) && GAME_MODE_PATTERN.test(board.slice(MODE_PREFIX.length));
+  return BOARD_PATTERN.test(board);
 }
 
 /** The boards one committed score of `gameMode` counts on, in the order their rows are locked. */

@@ -2,7 +2,7 @@
  * zod schemas for the individual fields of the contract, shared by WebSocket frames and HTTP bodies.
  */
 import { z } from 'zod';
-import { GAME_MODE_PATTERN, GLOBAL_BOARD, isBoardId } from './board.ts';
+import { BOARD_PATTERN, GAME_MODE_PATTERN, GLOBAL_BOARD } from './board.ts';
 import {
   MAX_RID,
   MAX_SCORE,
@@ -32,7 +32,7 @@ export const submissionId = z
 
 export const board = z
   .string()
-  .refine(isBoardId, { message: 'must be "global" or "mode:<game_mode>"' })
+  .regex(BOARD_PATTERN, { message: 'must be "global" or "mode:<game_mode>"' })
   .default(GLOBAL_BOARD);
 
 /** `player<digits>` names are reserved for default usernames. */

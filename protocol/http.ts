@@ -15,6 +15,7 @@ export const HTTP_ROUTES = {
   history: { method: 'GET', path: '/api/users/:user_id/history' },
   health: { method: 'GET', path: '/health' },
   metrics: { method: 'GET', path: '/metrics' },
+  openapi: { method: 'GET', path: '/openapi.json' },
 } as const;
 
 /** Largest HTTP request body accepted. */

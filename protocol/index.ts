@@ -10,3 +10,5 @@ export * from './http.ts';
 export * from './codec.ts';
 export * from './ranking.ts';
 export * from './diff.ts';
+export { openApiDocument } from './openapi.ts';
+export { HTTP_EXAMPLES } from './examples.ts';

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CLOSE_CODES, type HealthReply } from '../protocol/index.ts';
+import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
 import { signToken } from './auth/jwt.ts';
 import type { Config } from './config.ts';
 import { HttpEdge } from './http.ts';
@@ -21,6 +22,7 @@ import { connect, ensureDatabase, type Sql } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { uWS, type us_listen_socket } from './uws.ts';
 import { SocketEdge } from './ws.ts';
+import { BOARD_DIST, mountStatic } from './static.ts';
 
 export interface RunningApp {
   port: number;
@@ -108,7 +110,7 @@ function listen(app: ReturnType<typeof uWS.App>, host: string, port: number): Pr
   });
 }
 
-export async function startApp(config: Config, log: Logger): Promise<RunningApp> {
+export async function startApp(config: Config, log: Logger, apm: Apm = noApm): Promise<RunningApp> {
   let jwtSecret = config.jwtSecret;
   if (!jwtSecret) {
     jwtSecret = randomBytes(32).toString('base64url');
@@ -159,10 +161,12 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   };
 
   const app = uWS.App();
-  const sockets = new SocketEdge({ config, jwtSecret, handlers, inflight, metrics, log });
-  const http = new HttpEdge({ jwtSecret, handlers, inflight, metrics, log, health });
+  const jwtSecrets = [jwtSecret, ...config.jwtPreviousSecrets];
+  const sockets = new SocketEdge({ config, jwtSecrets, handlers, inflight, metrics, apm, log });
+  const http = new HttpEdge({ jwtSecrets, handlers, inflight, metrics, apm, log, health });
   sockets.mount(app);
   http.mount(app);
+  mountStatic(app, BOARD_DIST, log);
   http.mountFallback(app);
 
   const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: `${config.redisPrefix}:live` });
@@ -175,6 +179,10 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     send: (ws, frame) => sockets.send(ws, frame),
     metrics,
     log,
+    onDiffLatency: (seconds) => {
+      metrics.diffLatency.observe(seconds);
+      apm.recordMetric('Custom/Leaderboard/DiffLatency', seconds);
+    },
     options: {
       tickMs: config.diffTickMs,
       refreshMs: config.liveRefreshMs,
@@ -186,6 +194,15 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   live = hub;
   sockets.setLive(hub);
   hub.start();
+  const stopHitRate = reportIndexHitRate(
+    apm,
+    async () => {
+      const { values } = await metrics.indexReads.get();
+      const of = (source: string) => values.find((v) => v.labels.source === source)?.value ?? 0;
+      return { redis: of('redis'), postgres: of('postgres') };
+    },
+    10_000,
+  );
 
   const listenSocket = await listen(app, config.host, config.port);
   const port = uWS.us_socket_local_port(listenSocket);
@@ -207,6 +224,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
       sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
       hub.stop();
+      stopHitRate();
       await maintainer.stop();
       await sql.end({ timeout: 5 });
       redis.disconnect();

@@ -17,7 +17,13 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
     .default('lb'),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_PREVIOUS_SECRETS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .pipe(z.array(z.string().min(16, 'each must be at least 16 characters')))
+    .default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PG_POOL_SIZE: int(1, 200, 10),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
   STARTUP_TIMEOUT_MS: int(100, 120_000, 5000),
@@ -29,9 +35,14 @@ const envSchema = z.object({
   LIVE_LAG_TIMEOUT_MS: int(100, 600_000, 30_000),
   WS_MAX_SUBSCRIPTIONS: int(1, 1000, 16),
   INDEX_CHECK_INTERVAL_MS: int(100, 3_600_000, 5000),
+  NEW_RELIC_LICENSE_KEY: z.string().min(1).optional(),
+  NEW_RELIC_APP_NAME: z.string().min(1).default('leaderboard'),
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/** Every environment variable the server reads (the README and the compose file are checked against it). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -42,7 +53,11 @@ export interface Config {
   readonly redisPrefix: string;
   /** Undefined only outside production; the app then generates a random one. */
   readonly jwtSecret: string | undefined;
+  /** Secrets still accepted for verification while tokens signed with them expire (rotation). */
+  readonly jwtPreviousSecrets: readonly string[];
   readonly logLevel: string;
+  /** Human-readable logs (pino-pretty); defaults to true in development only. */
+  readonly logPretty: boolean;
   readonly pgPoolSize: number;
   readonly redisCommandTimeoutMs: number;
   readonly startupTimeoutMs: number;
@@ -54,6 +69,9 @@ export interface Config {
   readonly liveLagTimeoutMs: number;
   readonly wsMaxSubscriptions: number;
   readonly indexCheckIntervalMs: number;
+  /** New Relic is loaded only when this is set. */
+  readonly newRelicLicenseKey: string | undefined;
+  readonly newRelicAppName: string;
 }
 
 export class ConfigError extends Error {}
@@ -79,7 +97,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     jwtSecret: e.JWT_SECRET,
+    jwtPreviousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
     logLevel: e.LOG_LEVEL,
+    logPretty: (e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty',
     pgPoolSize: e.PG_POOL_SIZE,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
@@ -91,5 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     liveLagTimeoutMs: e.LIVE_LAG_TIMEOUT_MS,
     wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     indexCheckIntervalMs: e.INDEX_CHECK_INTERVAL_MS,
+    newRelicLicenseKey: e.NEW_RELIC_LICENSE_KEY,
+    newRelicAppName: e.NEW_RELIC_APP_NAME,
   });
 }

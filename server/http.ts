@@ -8,24 +8,27 @@ import {
   MAX_HTTP_BODY_BYTES,
   REQUEST_SCHEMAS,
   coerceParams,
+  openApiDocument,
   type HealthReply,
   type Op,
 } from '../protocol/index.ts';
-import { verifyToken } from './auth/jwt.ts';
+import type { Apm } from './apm.ts';
+import { verifyWithAny } from './auth/jwt.ts';
 import type { Principal } from './auth/policy.ts';
 import { AppError, badRequest, httpErrorBody, toAppError } from './errors.ts';
 import { describeIssues } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import { recordRequest, type Metrics } from './metrics.ts';
 import type { Handlers, RequestOp } from './ops.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
 export interface HttpEdgeDeps {
-  jwtSecret: string;
+  jwtSecrets: readonly string[];
   handlers: Handlers;
   inflight: Inflight;
   metrics: Metrics;
+  apm: Apm;
   log: Logger;
   health: () => Promise<HealthReply>;
 }
@@ -100,16 +103,18 @@ function readJsonBody(x: Exchange): Promise<unknown> {
   });
 }
 
-function principalFrom(authorization: string, secret: string): Principal {
+function principalFrom(authorization: string, secrets: readonly string[]): Principal {
   if (!authorization) return undefined;
   const m = /^Bearer ([^\s]+)$/i.exec(authorization);
   if (!m) throw new AppError('unauthorized', 'Authorization header must be "Bearer <token>"');
-  const v = verifyToken(m[1]!, secret);
+  const v = verifyWithAny(m[1]!, secrets);
   if (!v.ok) throw new AppError('unauthorized', v.reason);
   return v.claims;
 }
 
 export class HttpEdge {
+  private nextRequestId = 1;
+
   constructor(private readonly d: HttpEdgeDeps) {}
 
   mount(app: TemplatedApp): void {
@@ -127,6 +132,8 @@ export class HttpEdge {
         (err: unknown) => respondError(x, toAppError(err)),
       );
     });
+    const openapi = JSON.stringify(openApiDocument());
+    app.get(HTTP_ROUTES.openapi.path, (res) => respond(begin(res), 200, openapi));
     app.get(HTTP_ROUTES.metrics.path, (res) => {
       const x = begin(res);
       void this.d.metrics.registry.metrics().then(
@@ -148,13 +155,14 @@ export class HttpEdge {
     const { method, path } = HTTP_ROUTES[op];
     const handler = (res: HttpResponse, req: HttpRequest) => {
       const started = performance.now();
+      const requestId = this.nextRequestId++;
       const x = begin(res);
       // Read everything from req now: it is invalid after the first await.
       const query = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
       const pathParams = Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(req.getParameter(i) ?? '')]));
       const authorization = req.getHeader('authorization');
-      const work = (async () => {
-        const principal = principalFrom(authorization, this.d.jwtSecret);
+      const work = this.d.apm.transaction('http', op, async () => {
+        const principal = principalFrom(authorization, this.d.jwtSecrets);
         const input = withBody ? await readJsonBody(x) : { ...coerceParams(query), ...coerceParams(pathParams) };
         if (withBody && (input === null || typeof input !== 'object' || Array.isArray(input))) {
           throw badRequest('body must be a JSON object');
@@ -163,17 +171,18 @@ export class HttpEdge {
         if (!parsed.success) throw badRequest(describeIssues(parsed.error));
         const h = this.d.handlers[op] as (r: unknown, c: { principal: Principal }) => Promise<object>;
         return h(parsed.data, { principal });
-      })();
+      });
       this.d.inflight.track(
         work.then(
           (payload) => {
-            this.observe(op, 'ok', started);
+            recordRequest(this.d.metrics, op, 'http', 'ok', started);
             respond(x, 200, JSON.stringify(httpShape(op, payload)));
           },
           (err: unknown) => {
             const e = toAppError(err);
-            if (e.code === 'internal') this.d.log.error({ err, op }, 'request failed');
-            this.observe(op, e.code, started);
+            if (e.code === 'internal') this.d.log.error({ err, op, request: requestId }, 'request failed');
+            else this.d.log.debug({ code: e.code, op, request: requestId }, e.message);
+            recordRequest(this.d.metrics, op, 'http', e.code, started);
             respondError(x, e);
           },
         ),
@@ -183,10 +192,6 @@ export class HttpEdge {
     else app.get(path, handler);
   }
 
-  private observe(op: Op, outcome: string, started: number): void {
-    this.d.metrics.requests.inc({ op, transport: 'http', outcome });
-    this.d.metrics.duration.observe({ op, transport: 'http' }, (performance.now() - started) / 1000);
-  }
 }
 
 /** The HTTP replies that differ from the socket's payloads. */

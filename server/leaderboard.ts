@@ -48,7 +48,7 @@ export class Leaderboard {
     if (req.username !== undefined && !mayUseUsername(req.user_id, req.username)) {
       throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
     }
-    const r = await this.db(() => db.submit(this.d.sql, req));
+    const r = await this.db('submit', () => db.submit(this.d.sql, req));
     if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken`);
     const total = r.global_total!;
     const games = r.global_games!;
@@ -81,23 +81,23 @@ export class Leaderboard {
     ];
     const indexRank = await this.applyToIndex(updates);
     this.d.onCommitted?.(updates);
-    const rank = indexRank ?? (await this.db(() => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
+    const rank = indexRank ?? (await this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
     return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate: false };
   }
 
   async rank(req: RankRequest): Promise<RankReply> {
-    const userId = req.user_id ?? (await this.db(() => db.userIdByName(this.d.sql, req.username!)));
+    const userId = req.user_id ?? (await this.db('user_by_name', () => db.userIdByName(this.d.sql, req.username!)));
     if (userId === undefined) throw notFound(`no user named "${req.username}"`);
-    const fromIndex = await this.read(req.board, () => this.d.index.rank(req.board, userId));
+    const fromIndex = await this.read('rank', req.board, () => this.d.index.rank(req.board, userId));
     let entry: Entry;
     let totalPlayers: number;
     if (fromIndex !== UNTRUSTED) {
       if (!fromIndex) throw this.notOnBoard(userId, req.board);
       ({ entry, totalPlayers } = fromIndex);
     } else {
-      const row = await this.db(() => db.userOnBoard(this.d.sql, req.board, userId));
+      const row = await this.db('user_on_board', () => db.userOnBoard(this.d.sql, req.board, userId));
       if (!row) throw this.notOnBoard(userId, req.board);
-      const [rank, size] = await this.db(() =>
+      const [rank, size] = await this.db('rank_and_size', () =>
         Promise.all([db.rankOfTotal(this.d.sql, req.board, row.total_score), db.boardSize(this.d.sql, req.board)]),
       );
       entry = { ...row, rank };
@@ -121,27 +121,27 @@ export class Leaderboard {
 
   /** The top rows and, when they came from the index, its generation (live feeds watch it change). */
   async topView(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string | undefined }> {
-    const fromIndex = await this.read(board, () => this.d.index.top(board, limit));
+    const fromIndex = await this.read('top', board, () => this.d.index.top(board, limit));
     if (fromIndex !== UNTRUSTED) return fromIndex;
-    return { entries: await this.db(() => db.top(this.d.sql, board, limit)), epoch: undefined };
+    return { entries: await this.db('top', () => db.top(this.d.sql, board, limit)), epoch: undefined };
   }
 
   async around(req: AroundRequest): Promise<AroundReply> {
-    const fromIndex = await this.read(req.board, () => this.d.index.around(req.board, req.user_id, req.radius));
+    const fromIndex = await this.read('around', req.board, () => this.d.index.around(req.board, req.user_id, req.radius));
     const entries =
-      fromIndex !== UNTRUSTED ? fromIndex : await this.db(() => db.around(this.d.sql, req.board, req.user_id, req.radius));
+      fromIndex !== UNTRUSTED ? fromIndex : await this.db('around', () => db.around(this.d.sql, req.board, req.user_id, req.radius));
     if (!entries) throw this.notOnBoard(req.user_id, req.board);
     return { board: req.board, entries };
   }
 
   /** `global` first, then every mode board in name order. */
   async boards(): Promise<{ boards: string[] }> {
-    const all = await this.db(() => db.listBoards(this.d.sql));
+    const all = await this.db('boards', () => db.listBoards(this.d.sql));
     return { boards: [GLOBAL_BOARD, ...all.filter((b) => b !== GLOBAL_BOARD)] };
   }
 
   async history(req: HistoryRequest): Promise<HistoryReply> {
-    const reply = await this.db(() => db.history(this.d.sql, req.user_id, req.limit, req.offset));
+    const reply = await this.db('history', () => db.history(this.d.sql, req.user_id, req.limit, req.offset));
     if (!reply) throw notFound(`user ${req.user_id} has no committed score`);
     return reply;
   }
@@ -157,7 +157,7 @@ export class Leaderboard {
       return undefined;
     }
     try {
-      const outcomes = await this.d.index.apply(updates);
+      const outcomes = await this.timed('redis', 'apply', () => this.d.index.apply(updates));
       outcomes.forEach((o, i) => {
         if (!o.applied) this.d.maintainer.request(updates[i]!.board);
       });
@@ -176,19 +176,19 @@ export class Leaderboard {
   }
 
   private async rankOf(board: string, userId: number, total: number): Promise<number> {
-    const fromIndex = await this.read(board, () => this.d.index.rank(board, userId));
+    const fromIndex = await this.read('rank', board, () => this.d.index.rank(board, userId));
     if (fromIndex !== UNTRUSTED && fromIndex && fromIndex.entry.total_score === total) return fromIndex.entry.rank;
-    return this.db(() => db.rankOfTotal(this.d.sql, board, total));
+    return this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, board, total));
   }
 
   /** Runs an index read; UNTRUSTED (and a rebuild request) when the index cannot answer for the board. */
-  private async read<T>(board: string, fn: () => Promise<T | Untrusted>): Promise<T | Untrusted> {
+  private async read<T>(call: string, board: string, fn: () => Promise<T | Untrusted>): Promise<T | Untrusted> {
     if (!this.d.index.connected || this.d.maintainer.isDirty(board)) {
       this.d.metrics.indexReads.inc({ source: 'postgres' });
       return UNTRUSTED;
     }
     try {
-      const v = await fn();
+      const v = await this.timed('redis', call, fn);
       if (v === UNTRUSTED) this.d.maintainer.request(board);
       this.d.metrics.indexReads.inc({ source: v === UNTRUSTED ? 'postgres' : 'redis' });
       return v;
@@ -200,12 +200,21 @@ export class Leaderboard {
   }
 
   /** Runs PostgreSQL work; an unreachable database becomes `unavailable`. */
-  private async db<T>(fn: () => Promise<T>): Promise<T> {
+  private async db<T>(call: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.timed('postgres', call, fn);
     } catch (err) {
       if (isConnectionError(err)) throw unavailable('the database is unavailable; retry later', err);
       throw err;
+    }
+  }
+
+  private async timed<T>(store: 'postgres' | 'redis', call: string, fn: () => Promise<T>): Promise<T> {
+    const end = this.d.metrics.storeDuration.startTimer({ store, call });
+    try {
+      return await fn();
+    } finally {
+      end();
     }
   }
 }

@@ -2,7 +2,7 @@
  * The process entry: parse configuration, start the app, and shut down gracefully on SIGTERM or
  * SIGINT (exit 0), or fail fast with a clear message (exit 1).
  */
-import { startApp } from './app.ts';
+import { loadApm } from './apm.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 
@@ -17,10 +17,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logPretty);
   let app;
   try {
-    app = await startApp(config, log);
+    // The APM agent goes first so it can instrument the modules the app loads after it.
+    const apm = await loadApm({ licenseKey: config.newRelicLicenseKey, appName: config.newRelicAppName }, log, process.env);
+    const { startApp } = await import('./app.ts');
+    app = await startApp(config, log, apm);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'start-up failed');
     process.exit(1);

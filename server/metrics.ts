@@ -22,6 +22,19 @@ export function createMetrics() {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const storeDuration = new Histogram({
+    name: 'leaderboard_store_call_duration_seconds',
+    help: 'PostgreSQL and Redis calls made by request handling, by store and call.',
+    labelNames: ['store', 'call'] as const,
+    buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'leaderboard_errors_total',
+    help: 'Error replies, by code (both transports).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
   const indexReads = new Counter({
     name: 'leaderboard_index_reads_total',
     help: 'Reads served by the Redis rank index (source=redis) or by PostgreSQL when the index could not (source=postgres).',
@@ -64,6 +77,12 @@ export function createMetrics() {
     help: 'Fresh snapshots pushed to subscribers that caught up after falling behind.',
     registers: [registry],
   });
+  const diffLatency = new Histogram({
+    name: 'leaderboard_live_diff_latency_seconds',
+    help: 'From a change notice reaching this instance to the diff carrying it being published.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
+    registers: [registry],
+  });
   const slowConsumers = new Counter({
     name: 'leaderboard_live_slow_consumer_drops_total',
     help: 'Times a subscriber fell behind and had its backlog dropped.',
@@ -73,6 +92,8 @@ export function createMetrics() {
     registry,
     requests,
     duration,
+    storeDuration,
+    errors,
     indexReads,
     indexWriteFailures,
     submits,
@@ -82,7 +103,15 @@ export function createMetrics() {
     pushes,
     resyncs,
     slowConsumers,
+    diffLatency,
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts one answered request (ok or an error code) and, when it was dispatched, its latency. */
+export function recordRequest(m: Metrics, op: string, transport: Transport, outcome: string, startedMs?: number): void {
+  m.requests.inc({ op, transport, outcome });
+  if (outcome !== 'ok') m.errors.inc({ code: outcome });
+  if (startedMs !== undefined) m.duration.observe({ op, transport }, (performance.now() - startedMs) / 1000);
+}

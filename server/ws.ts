@@ -11,14 +11,15 @@ import {
   type SubscribeRequest,
   type UnsubscribeRequest,
 } from '../protocol/index.ts';
-import { verifyToken } from './auth/jwt.ts';
+import type { Apm } from './apm.ts';
+import { verifyWithAny } from './auth/jwt.ts';
 import type { Principal } from './auth/policy.ts';
 import type { Config } from './config.ts';
 import { AppError, errorFrame, httpErrorBody, toAppError } from './errors.ts';
 import { parseFrame } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import { recordRequest, type Metrics } from './metrics.ts';
 import type { LiveHub } from './live/hub.ts';
 import { isLiveOp, type Handlers, type OpContext } from './ops.ts';
 import type { Socket, SocketData } from './socket.ts';
@@ -27,10 +28,12 @@ import type { TemplatedApp } from './uws.ts';
 
 export interface SocketEdgeDeps {
   config: Config;
-  jwtSecret: string;
+  /** The current secret first, then any being rotated out. */
+  jwtSecrets: readonly string[];
   handlers: Handlers;
   inflight: Inflight;
   metrics: Metrics;
+  apm: Apm;
   log: Logger;
 }
 
@@ -75,7 +78,7 @@ export class SocketEdge {
         }
         let principal: Principal;
         if (token) {
-          const v = verifyToken(token, this.d.jwtSecret);
+          const v = verifyWithAny(token, this.d.jwtSecrets);
           if (!v.ok) {
             this.d.log.info({ ip, reason: v.reason }, 'websocket upgrade refused');
             res
@@ -93,7 +96,7 @@ export class SocketEdge {
         this.sockets.add(ws);
         this.d.metrics.sockets.inc();
         const u = ws.getUserData();
-        this.d.log.debug({ socket: u.id, ip: u.ip, role: u.principal?.role }, 'socket open');
+        this.d.log.info({ socket: u.id, ip: u.ip, role: u.principal?.role ?? 'anonymous' }, 'socket open');
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       drain: (ws) => this.liveHub?.onDrain(ws),
@@ -103,7 +106,7 @@ export class SocketEdge {
         this.liveHub?.onClose(ws);
         this.sockets.delete(ws);
         this.d.metrics.sockets.dec();
-        this.d.log.debug({ socket: u.id, code }, 'socket closed');
+        this.d.log.info({ socket: u.id, code, subscriptions: u.subs.size }, 'socket closed');
       },
     });
   }
@@ -132,7 +135,7 @@ export class SocketEdge {
     const started = performance.now();
     const parsed = parseFrame(new Uint8Array(message), isBinary);
     if (!parsed.ok) {
-      this.d.metrics.requests.inc({ op: 'invalid', transport: 'ws', outcome: parsed.error.code });
+      recordRequest(this.d.metrics, 'invalid', 'ws', parsed.error.code);
       this.send(ws, errorFrame(parsed.error, parsed.rid));
       return;
     }
@@ -141,17 +144,18 @@ export class SocketEdge {
     // Live ops send their own success reply (a snapshot must leave before any diff can).
     const work: Promise<object | undefined> = isLiveOp(op)
       ? this.live(ws, op, rid, req)
-      : (this.d.handlers[op] as (r: unknown, c: OpContext) => Promise<object>)(req, ctx);
+      : this.d.apm.transaction('ws', op, () => (this.d.handlers[op] as (r: unknown, c: OpContext) => Promise<object>)(req, ctx));
     this.d.inflight.track(
       work.then(
         (payload) => {
-          this.observe(op, 'ok', started);
+          recordRequest(this.d.metrics, op, 'ws', 'ok', started);
           if (payload) this.send(ws, { ...payload, op: op === 'ping' ? 'pong' : op, ...(rid === undefined ? {} : { rid }) });
         },
         (err: unknown) => {
           const e = toAppError(err);
-          if (e.code === 'internal') this.d.log.error({ err, op, socket: ws.getUserData().id }, 'request failed');
-          this.observe(op, e.code, started);
+          if (e.code === 'internal') this.d.log.error({ err, op, socket: ws.getUserData().id, rid }, 'request failed');
+          else this.d.log.debug({ code: e.code, op, socket: ws.getUserData().id, rid }, e.message);
+          recordRequest(this.d.metrics, op, 'ws', e.code, started);
           this.send(ws, errorFrame(e, rid));
         },
       ),
@@ -166,10 +170,6 @@ export class SocketEdge {
     return undefined;
   }
 
-  private observe(op: Op, outcome: string, started: number): void {
-    this.d.metrics.requests.inc({ op, transport: 'ws', outcome });
-    this.d.metrics.duration.observe({ op, transport: 'ws' }, (performance.now() - started) / 1000);
-  }
 
   /** Sends one frame; a reply dropped for backpressure means the client will never see it, so the socket is closed. */
   send(ws: Socket, frame: object): void {

@@ -230,3 +230,26 @@ describe('nothing refused was committed', () => {
     }
   });
 });
+
+describe('secret rotation (JWT_PREVIOUS_SECRETS)', () => {
+  const OLD = 'the-old-secret-being-rotated-out';
+  it('accepts tokens signed with a previous secret only while it is listed', async () => {
+    const rotating = await startTestApp(stores, { JWT_PREVIOUS_SECRETS: OLD });
+    const rotated = await startTestApp(stores);
+    try {
+      const oldToken = signToken({ sub: 'gs', role: 'server' }, OLD);
+      const c = await connectWs(rotating.port, oldToken);
+      open.push(c);
+      expect((await c.request('submit', { user_id: 2, score: 5, game_mode: 'ranked' })).total_score).toBe(5);
+      const h = await http(rotating.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 2, score: 5, game_mode: 'ranked' }, token: oldToken });
+      expect(h.status).toBe(200);
+      // New tokens (current secret) keep working during the rotation.
+      expect((await http(rotating.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 2, score: 1, game_mode: 'ranked' }, token: token('server') })).status).toBe(200);
+      // Once the old secret is dropped from the list, its tokens are refused.
+      expect((await http(rotated.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 2, score: 5, game_mode: 'ranked' }, token: oldToken })).status).toBe(401);
+    } finally {
+      await rotating.close();
+      await rotated.close();
+    }
+  });
+});

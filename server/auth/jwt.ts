@@ -40,6 +40,16 @@ export function signToken(claims: Claims, secret: string): string {
   return `${header}.${payload}.${signature}`;
 }
 
+/** Verifies against each secret in turn (the current one first, then those being rotated out). */
+export function verifyWithAny(token: string, secrets: readonly string[], nowMs: number = Date.now()): VerifyResult {
+  let result: VerifyResult = { ok: false, reason: 'no secret configured' };
+  for (const secret of secrets) {
+    result = verifyToken(token, secret, nowMs);
+    if (result.ok || result.reason !== 'bad signature') return result;
+  }
+  return result;
+}
+
 export function verifyToken(token: string, secret: string, nowMs: number = Date.now()): VerifyResult {
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'malformed token' };

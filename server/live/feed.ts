@@ -26,6 +26,8 @@ export class Feed {
   indexEpoch: string | undefined;
   /** Something may have changed the view: re-read it on the next tick. */
   dirty = true;
+  /** When the oldest change not yet published reached this instance (performance.now(); 0: none). */
+  dirtySince = 0;
   /** Continuity was lost (e.g. missed notices): the next refresh starts every group anew. */
   restartPending = false;
   refreshing = false;

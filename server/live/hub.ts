@@ -35,6 +35,8 @@ export interface LiveDeps {
   metrics: Metrics;
   log: Logger;
   options: LiveOptions;
+  /** Seconds from a change notice to the diff carrying it. */
+  onDiffLatency?: (seconds: number) => void;
 }
 
 export class LiveHub {
@@ -94,7 +96,9 @@ export class LiveHub {
   /** A committed change on `board`, from this instance or (through pub/sub) another. */
   noteChange(board: string, notice: ChangeNotice): void {
     const feed = this.feeds.get(board);
-    if (feed && feed.affectedBy(notice)) feed.dirty = true;
+    if (!feed || !feed.affectedBy(notice)) return;
+    feed.dirty = true;
+    if (feed.dirtySince === 0) feed.dirtySince = performance.now();
   }
 
   /** Subscribes (or re-subscribes with a new limit) and replies with the snapshot itself, so no diff can overtake it. */
@@ -194,23 +198,29 @@ export class LiveHub {
     feed.dirty = false;
     const restart = feed.restartPending;
     feed.restartPending = false;
+    const since = feed.dirtySince;
+    feed.dirtySince = 0;
     try {
       const { entries, epoch } = await this.d.loadTop(feed.board, VIEW_SIZE);
       const rebuilt = feed.setView(entries, epoch);
+      let published = false;
       for (const g of feed.groups.values()) {
         const frame = restart || rebuilt ? feed.restart(g) : feed.advance(g);
-        if (frame) this.publish(g, frame);
+        if (frame) published = this.publish(g, frame) || published;
       }
+      if (published && since > 0) this.d.onDiffLatency?.((performance.now() - since) / 1000);
     } catch (err) {
       feed.dirty = true;
       feed.restartPending ||= restart;
+      if (feed.dirtySince === 0) feed.dirtySince = since;
       this.d.log.warn({ err, board: feed.board }, 'live: cannot read the board; will retry');
     } finally {
       feed.refreshing = false;
     }
   }
 
-  private publish(g: Group, frame: object): void {
+  /** Publishes to the group's topic; false when no socket of it could take the frame. */
+  private publish(g: Group, frame: object): boolean {
     const bytes = encode(frame);
     const limit = this.d.options.maxBacklogBytes;
     let delivered = 0;
@@ -228,9 +238,10 @@ export class LiveHub {
       }
       delivered++;
     }
-    if (delivered === 0) return;
+    if (delivered === 0) return false;
     this.d.app.publish(g.topic, bytes, true);
     this.d.metrics.pushes.inc({ kind: (frame as { op: string }).op }, delivered);
+    return true;
   }
 
   /** Closes sockets lagging too long, and forgets feeds nobody follows. */

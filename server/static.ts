@@ -1,0 +1,142 @@
+/**
+ * Serves the built live board (client/dist) on the uWS app: `/` and `/index.html`, the hashed
+ * files under `/assets/`, and any other top-level file of the build. Every file is read (and
+ * gzipped when that helps) once at start-up, so a request never touches the disk and no request
+ * path ever becomes a file path.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { AppError, httpErrorBody } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
+
+/** Where `npm run build:board` (server/cli/build-board.ts) writes the board. */
+export const BOARD_DIST = fileURLToPath(new URL('../client/dist', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+};
+
+/** Vite names everything under assets/ by content hash: a URL there never changes meaning. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Anything else (index.html above all) names the current hashes: revalidate every time. */
+export const REVALIDATE = 'no-cache';
+
+/**
+ * The page may only load from its own origin; `ws:`/`wss:` of the same host is 'self' in CSP 3.
+ * No frame-ancestors: the board is meant to be embedded in stream overlays.
+ */
+const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+export interface StaticFile {
+  body: Buffer;
+  /** Present when gzip makes the file meaningfully smaller. */
+  gzip: Buffer | undefined;
+  type: string;
+  cacheControl: string;
+  etag: string;
+}
+
+export function contentType(path: string): string {
+  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+function compressible(type: string): boolean {
+  return /^(text\/|application\/(json|manifest)|image\/svg)/.test(type);
+}
+
+/** Reads every file under `dir`, keyed by its URL path ("/index.html", "/assets/index-abc.js"). */
+export function loadStatic(dir: string): Map<string, StaticFile> {
+  const files = new Map<string, StaticFile>();
+  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const full = join(dir, rel);
+    if (!statSync(full).isFile()) continue;
+    const url = '/' + rel.split(sep).join('/');
+    const body = readFileSync(full);
+    const type = contentType(rel);
+    const packed = compressible(type) && body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined;
+    files.set(url, {
+      body,
+      gzip: packed && packed.length < body.length * 0.9 ? packed : undefined,
+      type,
+      cacheControl: url.startsWith('/assets/') ? IMMUTABLE : REVALIDATE,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    });
+  }
+  return files;
+}
+
+function notFound(res: HttpResponse, message: string): void {
+  res.cork(() => {
+    res.writeStatus('404 Not Found');
+    res.writeHeader('content-type', 'application/json');
+    res.writeHeader('cache-control', 'no-store');
+    res.end(JSON.stringify(httpErrorBody(new AppError('not_found', message))));
+  });
+}
+
+function send(res: HttpResponse, req: HttpRequest, file: StaticFile): void {
+  // Answered synchronously: nothing here can outlive the request, so no onAborted is needed.
+  const notModified = req.getHeader('if-none-match') === file.etag;
+  const gzip = file.gzip && /\bgzip\b/.test(req.getHeader('accept-encoding')) ? file.gzip : undefined;
+  res.cork(() => {
+    res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
+    res.writeHeader('cache-control', file.cacheControl);
+    res.writeHeader('etag', file.etag);
+    res.writeHeader('x-content-type-options', 'nosniff');
+    if (file.gzip) res.writeHeader('vary', 'accept-encoding');
+    if (notModified) {
+      res.endWithoutBody();
+      return;
+    }
+    res.writeHeader('content-type', file.type);
+    if (file.type.startsWith('text/html')) res.writeHeader('content-security-policy', CSP);
+    if (gzip) res.writeHeader('content-encoding', 'gzip');
+    res.end(gzip ?? file.body);
+  });
+}
+
+/**
+ * Mounts the board's files on `app`; call before the app's catch-all 404 route. Returns how many
+ * files are served (0 when the board is not built: `/` then answers 404 saying so).
+ */
+export function mountStatic(app: TemplatedApp, dir: string, log: Logger): number {
+  if (!existsSync(join(dir, 'index.html'))) {
+    log.warn({ dir }, 'live board is not built (run npm run build:board); / will answer 404');
+    app.get('/', (res) => notFound(res, 'the live board is not built: run npm run build:board'));
+    return 0;
+  }
+  const files = loadStatic(dir);
+  const index = files.get('/index.html')!;
+  app.get('/', (res, req) => send(res, req, index));
+  for (const [url, file] of files) {
+    if (!url.startsWith('/assets/')) app.get(url, (res, req) => send(res, req, file));
+  }
+  app.get('/assets/*', (res, req) => {
+    const url = req.getUrl();
+    const file = files.get(url);
+    if (file) send(res, req, file);
+    else notFound(res, `no such asset: ${url}`);
+  });
+  log.info({ dir, files: files.size }, 'serving the live board at /');
+  return files.size;
+}
