@@ -30,6 +30,8 @@ export const CLOSE_CODES = {
   normal: 1000,
   /** The server is shutting down. */
   going_away: 1001,
+  /** Repeated abuse: the socket kept sending past its rate limit. */
+  policy_violation: 1008,
   /** A message's payload exceeded MAX_FRAME_BYTES. */
   message_too_big: 1009,
   /** A spectator's backlog passed the limit and never drained. */

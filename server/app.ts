@@ -16,6 +16,7 @@ import { Inflight } from './inflight.ts';
 import { Leaderboard } from './leaderboard.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { SubmitGuard } from './limits/submit-guard.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
 import { connect, ensureDatabase, type Sql } from './store/db.ts';
@@ -133,12 +134,20 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     rebuilt: () => metrics.rebuilds.inc(),
   });
   let live: LiveHub | undefined = undefined;
+  const guard = new SubmitGuard(
+    redis,
+    config.redisPrefix,
+    { ratePerUser: config.submitRatePerUser, burstPerUser: config.submitBurstPerUser, scoreRules: config.scoreLimits },
+    log,
+    () => metrics.limitsUnenforced.inc(),
+  );
   const leaderboard = new Leaderboard({
     sql,
     index,
     maintainer,
     log,
     metrics,
+    guard,
     onCommitted: (updates) => {
       for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
     },
@@ -163,7 +172,22 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
   const app = uWS.App();
   const jwtSecrets = [jwtSecret, ...config.jwtPreviousSecrets];
   const sockets = new SocketEdge({ config, jwtSecrets, handlers, inflight, metrics, apm, log });
-  const http = new HttpEdge({ jwtSecrets, handlers, inflight, metrics, apm, log, health });
+  const http = new HttpEdge({
+    jwtSecrets,
+    handlers,
+    inflight,
+    metrics,
+    apm,
+    log,
+    health,
+    limits: {
+      ratePerIp: config.httpRatePerIp,
+      burstPerIp: config.httpBurstPerIp,
+      bodyTimeoutMs: config.httpBodyTimeoutMs,
+      corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
+    },
+  });
   sockets.mount(app);
   http.mount(app);
   mountStatic(app, BOARD_DIST, log);
@@ -219,6 +243,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     (closing ??= (async () => {
       log.info({ inflight: inflight.size }, 'shutting down');
       sockets.stopAccepting();
+      http.stop();
       uWS.us_listen_socket_close(listenSocket);
       const finished = await inflight.drain(config.shutdownTimeoutMs);
       if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');

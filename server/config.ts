@@ -3,6 +3,7 @@
  * reads process.env. Every setting is documented in the README with its default.
  */
 import { z } from 'zod';
+import { scoreRulesSchema, type ScoreRules } from './limits/score-rules.ts';
 
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 
@@ -35,6 +36,35 @@ const envSchema = z.object({
   LIVE_LAG_TIMEOUT_MS: int(100, 600_000, 30_000),
   WS_MAX_SUBSCRIPTIONS: int(1, 1000, 16),
   INDEX_CHECK_INTERVAL_MS: int(100, 3_600_000, 5000),
+  SUBMIT_RATE_PER_USER: z.coerce.number().min(0).max(1e6).default(2),
+  SUBMIT_BURST_PER_USER: int(1, 1_000_000, 20),
+  SCORE_LIMITS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(scoreRulesSchema)
+    .default({}),
+  WS_RATE_PER_SOCKET: z.coerce.number().min(0).max(1e6).default(50),
+  WS_BURST_PER_SOCKET: int(1, 1_000_000, 100),
+  WS_ABUSE_CLOSE_AFTER: int(1, 1_000_000, 200),
+  MAX_SOCKETS: int(1, 10_000_000, 100_000),
+  MAX_CONNECTIONS_PER_IP: int(1, 10_000_000, 200),
+  UPGRADE_RATE_PER_IP: z.coerce.number().min(0).max(1e6).default(20),
+  UPGRADE_BURST_PER_IP: int(1, 1_000_000, 100),
+  HTTP_RATE_PER_IP: z.coerce.number().min(0).max(1e6).default(100),
+  HTTP_BURST_PER_IP: int(1, 1_000_000, 200),
+  HTTP_BODY_TIMEOUT_MS: int(100, 600_000, 10_000),
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .default([]),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   NEW_RELIC_LICENSE_KEY: z.string().min(1).optional(),
   NEW_RELIC_APP_NAME: z.string().min(1).default('leaderboard'),
 });
@@ -69,6 +99,25 @@ export interface Config {
   readonly liveLagTimeoutMs: number;
   readonly wsMaxSubscriptions: number;
   readonly indexCheckIntervalMs: number;
+  /** Per user across all instances, submits per second (0: off) and burst. */
+  readonly submitRatePerUser: number;
+  readonly submitBurstPerUser: number;
+  readonly scoreLimits: ScoreRules;
+  /** Player and anonymous sockets: requests per second (0: off), burst, and rate_limited replies before closing. */
+  readonly wsRatePerSocket: number;
+  readonly wsBurstPerSocket: number;
+  readonly wsAbuseCloseAfter: number;
+  readonly maxSockets: number;
+  readonly maxConnectionsPerIp: number;
+  readonly upgradeRatePerIp: number;
+  readonly upgradeBurstPerIp: number;
+  readonly httpRatePerIp: number;
+  readonly httpBurstPerIp: number;
+  readonly httpBodyTimeoutMs: number;
+  /** Origins allowed to call the HTTP API from a browser ('*' for any); empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** Take the client address from the last X-Forwarded-For hop (set by our own load balancer). */
+  readonly trustProxy: boolean;
   /** New Relic is loaded only when this is set. */
   readonly newRelicLicenseKey: string | undefined;
   readonly newRelicAppName: string;
@@ -111,6 +160,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     liveLagTimeoutMs: e.LIVE_LAG_TIMEOUT_MS,
     wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     indexCheckIntervalMs: e.INDEX_CHECK_INTERVAL_MS,
+    submitRatePerUser: e.SUBMIT_RATE_PER_USER,
+    submitBurstPerUser: e.SUBMIT_BURST_PER_USER,
+    scoreLimits: e.SCORE_LIMITS,
+    wsRatePerSocket: e.WS_RATE_PER_SOCKET,
+    wsBurstPerSocket: e.WS_BURST_PER_SOCKET,
+    wsAbuseCloseAfter: e.WS_ABUSE_CLOSE_AFTER,
+    maxSockets: e.MAX_SOCKETS,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    upgradeRatePerIp: e.UPGRADE_RATE_PER_IP,
+    upgradeBurstPerIp: e.UPGRADE_BURST_PER_IP,
+    httpRatePerIp: e.HTTP_RATE_PER_IP,
+    httpBurstPerIp: e.HTTP_BURST_PER_IP,
+    httpBodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
+    corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
+    trustProxy: e.TRUST_PROXY === 'true',
     newRelicLicenseKey: e.NEW_RELIC_LICENSE_KEY,
     newRelicAppName: e.NEW_RELIC_APP_NAME,
   });

@@ -13,6 +13,8 @@ import {
   type Op,
 } from '../protocol/index.ts';
 import type { Apm } from './apm.ts';
+import { clientAddress } from './limits/connection-guard.ts';
+import { BucketMap } from './limits/token-bucket.ts';
 import { verifyWithAny } from './auth/jwt.ts';
 import type { Principal } from './auth/policy.ts';
 import { AppError, badRequest, httpErrorBody, toAppError } from './errors.ts';
@@ -23,7 +25,16 @@ import { recordRequest, type Metrics } from './metrics.ts';
 import type { Handlers, RequestOp } from './ops.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
+export interface HttpLimits {
+  ratePerIp: number;
+  burstPerIp: number;
+  bodyTimeoutMs: number;
+  corsOrigins: readonly string[];
+  trustProxy: boolean;
+}
+
 export interface HttpEdgeDeps {
+  limits: HttpLimits;
   jwtSecrets: readonly string[];
   handlers: Handlers;
   inflight: Inflight;
@@ -49,10 +60,14 @@ const STATUS_TEXT: Record<number, string> = {
 interface Exchange {
   res: HttpResponse;
   aborted: boolean;
+  /** Headers every response of this exchange carries (CORS). */
+  headers: Record<string, string>;
+  /** Close the connection after the response (part of the body was left unread). */
+  closeAfter: boolean;
 }
 
 function begin(res: HttpResponse): Exchange {
-  const x: Exchange = { res, aborted: false };
+  const x: Exchange = { res, aborted: false, headers: {}, closeAfter: false };
   res.onAborted(() => {
     x.aborted = true;
   });
@@ -65,8 +80,9 @@ function respond(x: Exchange, status: number, body: string, contentType = 'appli
     x.res.writeStatus(STATUS_TEXT[status] ?? `${status}`);
     x.res.writeHeader('content-type', contentType);
     x.res.writeHeader('cache-control', 'no-store');
+    for (const [k, v] of Object.entries(x.headers)) x.res.writeHeader(k, v);
     for (const [k, v] of Object.entries(headers)) x.res.writeHeader(k, v);
-    x.res.end(body);
+    x.res.end(body, x.closeAfter);
   });
 }
 
@@ -76,23 +92,36 @@ function respondError(x: Exchange, err: AppError): void {
   respond(x, err.status, JSON.stringify(httpErrorBody(err)), 'application/json', headers);
 }
 
-/** Reads a JSON object body, refusing more than MAX_HTTP_BODY_BYTES. */
-function readJsonBody(x: Exchange): Promise<unknown> {
+/** Reads a JSON body, refusing more than MAX_HTTP_BODY_BYTES or one that takes longer than `timeoutMs` to arrive. */
+function readJsonBody(x: Exchange, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      x.closeAfter = true;
+      reject(badRequest(`request body not received within ${timeoutMs} ms`));
+    }, timeoutMs);
+    x.res.onAborted(() => {
+      // Replaces begin()'s handler, so it must mark the exchange too.
+      x.aborted = true;
+      clearTimeout(timer);
+    });
     x.res.onData((chunk, isLast) => {
       if (done) return;
       size += chunk.byteLength;
       if (size > MAX_HTTP_BODY_BYTES) {
         done = true;
+        clearTimeout(timer);
+        x.closeAfter = true;
         reject(badRequest(`request body exceeds ${MAX_HTTP_BODY_BYTES} bytes`));
         return;
       }
       chunks.push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses the chunk's memory
       if (!isLast) return;
       done = true;
+      clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('utf8');
       try {
         resolve(JSON.parse(text));
@@ -112,10 +141,28 @@ function principalFrom(authorization: string, secrets: readonly string[]): Princ
   return v.claims;
 }
 
+/** CORS headers for a request from `origin`, when the configuration allows that origin. */
+export function corsHeaders(origin: string, allowed: readonly string[]): Record<string, string> {
+  if (!origin) return {};
+  if (allowed.includes('*')) return { 'access-control-allow-origin': '*' };
+  if (allowed.includes(origin)) return { 'access-control-allow-origin': origin, vary: 'Origin' };
+  return {};
+}
+
 export class HttpEdge {
   private nextRequestId = 1;
+  private readonly ipBuckets: BucketMap;
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly d: HttpEdgeDeps) {}
+  constructor(private readonly d: HttpEdgeDeps) {
+    this.ipBuckets = new BucketMap(d.limits.ratePerIp, d.limits.burstPerIp);
+    this.sweeper = setInterval(() => this.ipBuckets.sweep(performance.now()), 10_000);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
 
   mount(app: TemplatedApp): void {
     this.route(app, 'submit', [], true);
@@ -131,6 +178,23 @@ export class HttpEdge {
         (h) => respond(x, h.status === 'healthy' ? 200 : 503, JSON.stringify(h)),
         (err: unknown) => respondError(x, toAppError(err)),
       );
+    });
+    // CORS preflight for the API: allowed origins get the methods and headers the API uses.
+    app.options('/api/*', (res, req) => {
+      const x = begin(res);
+      const cors = corsHeaders(req.getHeader('origin'), this.d.limits.corsOrigins);
+      if (!x.aborted) {
+        res.cork(() => {
+          res.writeStatus('204 No Content');
+          for (const [k, v] of Object.entries(cors)) res.writeHeader(k, v);
+          if (cors['access-control-allow-origin']) {
+            res.writeHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+            res.writeHeader('access-control-allow-headers', 'authorization, content-type');
+            res.writeHeader('access-control-max-age', '600');
+          }
+          res.end();
+        });
+      }
     });
     const openapi = JSON.stringify(openApiDocument());
     app.get(HTTP_ROUTES.openapi.path, (res) => respond(begin(res), 200, openapi));
@@ -161,9 +225,20 @@ export class HttpEdge {
       const query = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
       const pathParams = Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(req.getParameter(i) ?? '')]));
       const authorization = req.getHeader('authorization');
+      x.headers = corsHeaders(req.getHeader('origin'), this.d.limits.corsOrigins);
+      const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.limits.trustProxy);
+      if (this.d.limits.ratePerIp > 0) {
+        const wait = this.ipBuckets.take(ip, started);
+        if (wait > 0) {
+          recordRequest(this.d.metrics, op, 'http', 'rate_limited');
+          if (withBody) x.closeAfter = true; // the body is left unread
+          respondError(x, new AppError('rate_limited', 'too many requests from this address', { retryAfterMs: wait }));
+          return;
+        }
+      }
       const work = this.d.apm.transaction('http', op, async () => {
         const principal = principalFrom(authorization, this.d.jwtSecrets);
-        const input = withBody ? await readJsonBody(x) : { ...coerceParams(query), ...coerceParams(pathParams) };
+        const input = withBody ? await readJsonBody(x, this.d.limits.bodyTimeoutMs) : { ...coerceParams(query), ...coerceParams(pathParams) };
         if (withBody && (input === null || typeof input !== 'object' || Array.isArray(input))) {
           throw badRequest('body must be a JSON object');
         }

@@ -25,6 +25,7 @@ import { assertMaySubmit, type Principal } from './auth/policy.ts';
 import { AppError, notFound, unavailable } from './errors.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
 import { UNTRUSTED, type IndexUpdate, type RankIndex, type Untrusted } from './index/rank-index.ts';
+import type { SubmitGuard } from './limits/submit-guard.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { isConnectionError, type Sql } from './store/db.ts';
@@ -36,6 +37,8 @@ export interface LeaderboardDeps {
   maintainer: IndexMaintainer;
   log: Logger;
   metrics: Metrics;
+  /** Admission of submits (per-user rate, score caps); none in tools that only read. */
+  guard?: SubmitGuard;
   /** Told of every committed update (this instance's live feeds need not wait for pub/sub). */
   onCommitted?: (updates: readonly IndexUpdate[]) => void;
 }
@@ -48,6 +51,7 @@ export class Leaderboard {
     if (req.username !== undefined && !mayUseUsername(req.user_id, req.username)) {
       throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
     }
+    await this.d.guard?.admit(req.user_id, req.game_mode, req.score);
     const r = await this.db('submit', () => db.submit(this.d.sql, req));
     if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken`);
     const total = r.global_total!;

@@ -56,6 +56,11 @@ export function createMetrics() {
     help: 'Boards whose rank index was rebuilt from PostgreSQL.',
     registers: [registry],
   });
+  const limitsUnenforced = new Counter({
+    name: 'leaderboard_limits_unenforced_total',
+    help: 'Submits let through without the shared per-user limits because Redis did not answer.',
+    registers: [registry],
+  });
   const sockets = new Gauge({
     name: 'leaderboard_ws_connections',
     help: 'Open WebSocket connections.',
@@ -99,6 +104,7 @@ export function createMetrics() {
     submits,
     rebuilds,
     sockets,
+    limitsUnenforced,
     subscriptions,
     pushes,
     resyncs,

@@ -13,17 +13,19 @@ import {
 } from '../protocol/index.ts';
 import type { Apm } from './apm.ts';
 import { verifyWithAny } from './auth/jwt.ts';
-import type { Principal } from './auth/policy.ts';
+import { isTrusted, type Principal } from './auth/policy.ts';
 import type { Config } from './config.ts';
 import { AppError, errorFrame, httpErrorBody, toAppError } from './errors.ts';
 import { parseFrame } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
 import { recordRequest, type Metrics } from './metrics.ts';
+import { ConnectionGuard, clientAddress } from './limits/connection-guard.ts';
+import { TokenBucket } from './limits/token-bucket.ts';
 import type { LiveHub } from './live/hub.ts';
 import { isLiveOp, type Handlers, type OpContext } from './ops.ts';
 import type { Socket, SocketData } from './socket.ts';
-import type { TemplatedApp } from './uws.ts';
+import type { HttpResponse, TemplatedApp } from './uws.ts';
 
 
 export interface SocketEdgeDeps {
@@ -48,15 +50,36 @@ export const UWS_MAX_PAYLOAD = 1024 * 1024;
  * live hub before every push, so uWS's sits one large frame above it and never bites first.
  */
 const UWS_BACKPRESSURE_MARGIN = 256 * 1024;
+/** The window in which WS_ABUSE_CLOSE_AFTER rate_limited replies close a socket. */
+const ABUSE_WINDOW_MS = 10_000;
+
+function refuseUpgrade(res: HttpResponse, err: AppError): void {
+  const status = err.status === 429 ? '429 Too Many Requests' : err.status === 401 ? '401 Unauthorized' : '503 Service Unavailable';
+  res.writeStatus(status).writeHeader('content-type', 'application/json');
+  if (err.retryAfterMs !== undefined) res.writeHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
+  res.end(JSON.stringify(httpErrorBody(err)));
+}
 
 export class SocketEdge {
   readonly sockets = new Set<Socket>();
   private nextId = 1;
   private accepting = true;
+  private readonly guard: ConnectionGuard;
+  private readonly sweeper: NodeJS.Timeout;
   /** Set once the live hub exists (it needs the app this edge is mounted on). */
   private liveHub: LiveHub | undefined;
 
-  constructor(private readonly d: SocketEdgeDeps) {}
+  constructor(private readonly d: SocketEdgeDeps) {
+    const c = d.config;
+    this.guard = new ConnectionGuard({
+      maxSockets: c.maxSockets,
+      maxPerIp: c.maxConnectionsPerIp,
+      upgradeRatePerIp: c.upgradeRatePerIp,
+      upgradeBurstPerIp: c.upgradeBurstPerIp,
+    });
+    this.sweeper = setInterval(() => this.guard.sweep(Date.now()), 10_000);
+    this.sweeper.unref();
+  }
 
   mount(app: TemplatedApp): void {
     app.ws<SocketData>('/ws', {
@@ -71,9 +94,9 @@ export class SocketEdge {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const token = new URLSearchParams(req.getQuery() ?? '').get('token');
-        const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+        const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.config.trustProxy);
         if (!this.accepting) {
-          res.writeStatus('503 Service Unavailable').end(JSON.stringify(httpErrorBody(new AppError('unavailable', 'server is shutting down'))));
+          refuseUpgrade(res, new AppError('unavailable', 'server is shutting down'));
           return;
         }
         let principal: Principal;
@@ -81,19 +104,35 @@ export class SocketEdge {
           const v = verifyWithAny(token, this.d.jwtSecrets);
           if (!v.ok) {
             this.d.log.info({ ip, reason: v.reason }, 'websocket upgrade refused');
-            res
-              .writeStatus('401 Unauthorized')
-              .writeHeader('content-type', 'application/json')
-              .end(JSON.stringify(httpErrorBody(new AppError('unauthorized', v.reason))));
+            refuseUpgrade(res, new AppError('unauthorized', v.reason));
             return;
           }
           principal = v.claims;
         }
-        const data: SocketData = { id: this.nextId++, principal, ip, closed: false, subs: new Map(), laggingSince: 0 };
+        const trusted = isTrusted(principal);
+        const refused = this.guard.check(ip, trusted, Date.now());
+        if (refused) {
+          this.d.log.info({ ip, code: refused.code }, `websocket upgrade refused: ${refused.message}`);
+          refuseUpgrade(res, refused);
+          return;
+        }
+        const rate = this.d.config.wsRatePerSocket;
+        const data: SocketData = {
+          id: this.nextId++,
+          principal,
+          ip,
+          closed: false,
+          subs: new Map(),
+          laggingSince: 0,
+          bucket: trusted || rate <= 0 ? undefined : new TokenBucket(rate, this.d.config.wsBurstPerSocket, performance.now()),
+          limited: 0,
+          limitedSince: 0,
+        };
         res.upgrade<SocketData>(data, key, protocol, extensions, context);
       },
       open: (ws) => {
         this.sockets.add(ws);
+        this.guard.opened(ws.getUserData().ip);
         this.d.metrics.sockets.inc();
         const u = ws.getUserData();
         this.d.log.info({ socket: u.id, ip: u.ip, role: u.principal?.role ?? 'anonymous' }, 'socket open');
@@ -103,6 +142,7 @@ export class SocketEdge {
       close: (ws, code) => {
         const u = ws.getUserData();
         u.closed = true;
+        this.guard.closed(u.ip);
         this.liveHub?.onClose(ws);
         this.sockets.delete(ws);
         this.d.metrics.sockets.dec();
@@ -118,6 +158,7 @@ export class SocketEdge {
   /** Stops accepting new sockets (upgrades get 503). */
   stopAccepting(): void {
     this.accepting = false;
+    clearInterval(this.sweeper);
   }
 
   /** Closes every socket with `code`. */
@@ -140,6 +181,12 @@ export class SocketEdge {
       return;
     }
     const { op, rid, req } = parsed;
+    const limited = this.rateLimit(ws, started);
+    if (limited) {
+      recordRequest(this.d.metrics, op, 'ws', limited.code);
+      this.send(ws, errorFrame(limited, rid));
+      return;
+    }
     const ctx: OpContext = { principal: ws.getUserData().principal };
     // Live ops send their own success reply (a snapshot must leave before any diff can).
     const work: Promise<object | undefined> = isLiveOp(op)
@@ -160,6 +207,24 @@ export class SocketEdge {
         },
       ),
     );
+  }
+
+  /** The per-socket request limit; a socket that keeps pushing past it is closed with 1008. `now` is performance.now(). */
+  private rateLimit(ws: Socket, now: number): AppError | undefined {
+    const u = ws.getUserData();
+    if (!u.bucket) return undefined;
+    const wait = u.bucket.take(now);
+    if (wait === 0) return undefined;
+    if (now - u.limitedSince > ABUSE_WINDOW_MS) {
+      u.limitedSince = now;
+      u.limited = 0;
+    }
+    if (++u.limited >= this.d.config.wsAbuseCloseAfter) {
+      this.d.log.warn({ socket: u.id, ip: u.ip }, 'closing socket for repeated rate-limit abuse');
+      ws.end(CLOSE_CODES.policy_violation, 'rate limit abuse');
+      u.closed = true; // nothing more is sent on it, this error included
+    }
+    return new AppError('rate_limited', 'too many requests on this connection', { retryAfterMs: wait });
   }
 
   private async live(ws: Socket, op: 'subscribe' | 'unsubscribe', rid: number | undefined, req: unknown): Promise<object | undefined> {

@@ -379,7 +379,7 @@ describe('HTTP', () => {
 
   it.each([
     ['GET', '/api/leaderboard/nope'],
-    ['GET', '/'],
+    ['GET', '/api/nope'],
     ['POST', '/api/leaderboard/top'],
     ['DELETE', '/api/leaderboard/submit'],
   ])('%s %s is 404 not_found', async (method, path) => {
