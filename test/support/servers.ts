@@ -26,6 +26,11 @@ export function storeEnv(stores: FreshStores, extra: Record<string, string> = {}
     REDIS_PREFIX: stores.redisPrefix,
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Load-shaped tests would trip the abuse limits; test/limits.test.ts sets them explicitly.
+    SUBMIT_RATE_PER_USER: '0',
+    WS_RATE_PER_SOCKET: '0',
+    UPGRADE_RATE_PER_IP: '0',
+    HTTP_RATE_PER_IP: '0',
     ...extra,
   };
 }
