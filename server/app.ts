@@ -10,6 +10,7 @@ import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
 import { signToken } from './auth/jwt.ts';
 import type { Config } from './config.ts';
 import { HttpEdge } from './http.ts';
+import { IndexJournal } from './index/journal.ts';
 import { IndexMaintainer } from './index/maintainer.ts';
 import { RankIndex } from './index/rank-index.ts';
 import { Inflight } from './inflight.ts';
@@ -130,9 +131,8 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
 
   const metrics = createMetrics();
   const index = new RankIndex(redis, config.redisPrefix);
-  const maintainer = new IndexMaintainer(index, sql, log, config.indexCheckIntervalMs, {
-    rebuilt: () => metrics.rebuilds.inc(),
-  });
+  const journal = new IndexJournal(redis, config.redisPrefix, log);
+  const maintainer = new IndexMaintainer(index, sql, log, config.indexCheckIntervalMs, { rebuilt: () => metrics.rebuilds.inc() }, journal);
   let live: LiveHub | undefined = undefined;
   const guard = new SubmitGuard(
     redis,
@@ -148,6 +148,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     log,
     metrics,
     guard,
+    journal,
     onCommitted: (updates) => {
       for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
     },
@@ -232,6 +233,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
   const port = uWS.us_socket_local_port(listenSocket);
   log.info({ host: config.host, port }, 'listening');
 
+  journal.start();
   maintainer.start();
   // Reads are served while the index rebuilds: untrusted boards fall back to PostgreSQL.
   const indexReady = maintainer.rebuildAll().catch((err: unknown) => {
@@ -251,6 +253,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
       hub.stop();
       stopHitRate();
       await maintainer.stop();
+      await journal.stop();
       await sql.end({ timeout: 5 });
       redis.disconnect();
       subscriber.disconnect();

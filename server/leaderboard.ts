@@ -23,6 +23,7 @@ import {
 } from '../protocol/index.ts';
 import { assertMaySubmit, type Principal } from './auth/policy.ts';
 import { AppError, notFound, unavailable } from './errors.ts';
+import type { IndexJournal } from './index/journal.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
 import { UNTRUSTED, type IndexUpdate, type RankIndex, type Untrusted } from './index/rank-index.ts';
 import type { SubmitGuard } from './limits/submit-guard.ts';
@@ -37,6 +38,8 @@ export interface LeaderboardDeps {
   maintainer: IndexMaintainer;
   log: Logger;
   metrics: Metrics;
+  /** Records submits between commit and index update, so a dead instance's can be repaired. */
+  journal?: IndexJournal;
   /** Admission of submits (per-user rate, score caps); none in tools that only read. */
   guard?: SubmitGuard;
   /** Told of every committed update (this instance's live feeds need not wait for pub/sub). */
@@ -52,7 +55,26 @@ export class Leaderboard {
       throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
     }
     await this.d.guard?.admit(req.user_id, req.game_mode, req.score);
-    const r = await this.db('submit', () => db.submit(this.d.sql, req));
+    const token = this.d.journal?.begin(req.user_id);
+    try {
+      return await this.commit(req);
+    } finally {
+      if (token !== undefined) this.d.journal!.end(token);
+    }
+  }
+
+  /** Commits a submit and applies it to the index: the part of a submit the journal covers. */
+  private async commit(req: SubmitRequest): Promise<SubmitReply> {
+    let r: db.SubmitResult;
+    try {
+      r = await this.db('submit', () => db.submit(this.d.sql, req));
+    } catch (err) {
+      // The connection may have died after the commit: whether it happened is unknown, so the
+      // boards it would touch are rebuilt rather than trusted. (The client retries with its
+      // submission_id and learns the outcome.)
+      if (err instanceof AppError && err.code === 'unavailable') this.d.maintainer.markDirty([GLOBAL_BOARD, modeBoard(req.game_mode)]);
+      throw err;
+    }
     if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken`);
     const total = r.global_total!;
     const games = r.global_games!;

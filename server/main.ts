@@ -3,6 +3,7 @@
  * SIGINT (exit 0), or fail fast with a clear message (exit 1).
  */
 import { loadApm } from './apm.ts';
+import type { RunningApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 
@@ -18,7 +19,27 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel, config.logPretty);
-  let app;
+
+  // Signals are handled from the first moment: one arriving during start-up shuts down as soon
+  // as the app is up, instead of killing the process halfway through.
+  let app: RunningApp | undefined;
+  let stopRequested: string | undefined;
+  const stop = (signal: string) => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    log.info({ signal }, 'signal received');
+    if (!app) return; // start-up finishes first, then closes
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   try {
     // The APM agent goes first so it can instrument the modules the app loads after it.
     const apm = await loadApm({ licenseKey: config.newRelicLicenseKey, appName: config.newRelicAppName }, log, process.env);
@@ -28,18 +49,11 @@ async function main(): Promise<void> {
     log.fatal({ err: (err as Error).message }, 'start-up failed');
     process.exit(1);
   }
-  const stop = (signal: string) => {
-    log.info({ signal }, 'signal received');
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  if (stopRequested) {
+    const signal = stopRequested;
+    stopRequested = undefined;
+    stop(signal);
+  }
 }
 
 void main();

@@ -120,13 +120,19 @@ function send(res: HttpResponse, req: HttpRequest, file: StaticFile): void {
  * files are served (0 when the board is not built: `/` then answers 404 saying so).
  */
 export function mountStatic(app: TemplatedApp, dir: string, log: Logger): number {
-  if (!existsSync(join(dir, 'index.html'))) {
+  let files = new Map<string, StaticFile>();
+  try {
+    if (existsSync(join(dir, 'index.html'))) files = loadStatic(dir);
+  } catch (err) {
+    // A build replacing the directory right now, say: the server is still worth starting.
+    log.warn({ err, dir }, 'cannot read the live board build');
+  }
+  const index = files.get('/index.html');
+  if (!index) {
     log.warn({ dir }, 'live board is not built (run npm run build:board); / will answer 404');
     app.get('/', (res) => notFound(res, 'the live board is not built: run npm run build:board'));
     return 0;
   }
-  const files = loadStatic(dir);
-  const index = files.get('/index.html')!;
   app.get('/', (res, req) => send(res, req, index));
   for (const [url, file] of files) {
     if (!url.startsWith('/assets/')) app.get(url, (res, req) => send(res, req, file));

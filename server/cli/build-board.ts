@@ -66,7 +66,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ options: { force: { type: 'boolean', default: false } } });
   buildBoard({ force: values.force }).then(
     (result) => {
-      if (result === 'fresh') process.stdout.write('live board is up to date (client/dist)\n');
+      process.stdout.write(result === 'fresh' ? 'live board is up to date (client/dist)\n' : 'live board built into client/dist\n');
     },
     (err: unknown) => {
       process.stderr.write(`building the live board failed: ${(err as Error).stack ?? String(err)}\n`);

@@ -16,8 +16,9 @@ export interface BoardKeys {
   epoch: string;
   z: string;
   h: string;
-  tz: string;
-  th: string;
+  /** The copy one rebuild fills (each rebuild its own, so a stolen rebuild cannot mix into another). */
+  tz(rebuild: string): string;
+  th(rebuild: string): string;
   log: string;
   rebuilding: string;
   lock: string;
@@ -31,8 +32,8 @@ export function boardKeys(prefix: string, board: string): BoardKeys {
     epoch: base + 'epoch',
     z: base + 'z',
     h: base + 'h',
-    tz: base + 'z~',
-    th: base + 'h~',
+    tz: (rebuild) => `${base}z~${rebuild}`,
+    th: (rebuild) => `${base}h~${rebuild}`,
     log: base + 'log',
     rebuilding: base + 'rebuilding',
     lock: base + 'lock',
@@ -41,6 +42,11 @@ export function boardKeys(prefix: string, board: string): BoardKeys {
 }
 
 const MEMBER_WIDTH = 16; // 2^53 - 1 has 16 digits
+
+/** The heartbeat key of a server instance (see journal.ts); its absence means the instance is dead. */
+export function instanceAliveKey(prefix: string, instanceId: string): string {
+  return `${prefix}:instance:${instanceId}:alive`;
+}
 
 export function toMember(userId: number): string {
   return String(userId).padStart(MEMBER_WIDTH, '0');

@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
-import { listBoards } from '../store/scores.ts';
+import { boardsOfUsers, listBoards } from '../store/scores.ts';
+import type { IndexJournal } from './journal.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard, type RebuildResult } from './rebuild.ts';
 
@@ -30,6 +31,7 @@ export class IndexMaintainer {
     private readonly log: Logger,
     private readonly checkIntervalMs: number,
     private readonly events: MaintainerEvents = {},
+    private readonly journal?: IndexJournal,
   ) {}
 
   /** Schedules a rebuild of a board that was found untrusted. */
@@ -78,10 +80,17 @@ export class IndexMaintainer {
     await this.idle();
   }
 
-  /** Finds boards whose index epoch is missing (Redis flushed or restarted) and rebuilds them. */
+  /**
+   * Finds boards whose index epoch is missing (Redis flushed or restarted), and boards a dead
+   * instance may have left stale, and rebuilds them.
+   */
   async check(): Promise<void> {
     if (this.stopped || !this.index.connected) return;
     try {
+      if (this.journal) {
+        const users = await this.journal.reapDead();
+        if (users.length > 0) this.markDirty(await boardsOfUsers(this.sql, users));
+      }
       const boards = await listBoards(this.sql);
       const p = this.index.redis.pipeline();
       for (const b of boards) p.exists(this.index.keys(b).epoch);
@@ -113,13 +122,14 @@ export class IndexMaintainer {
           await this.index.redis.del(this.index.keys(board).epoch);
           this.dirty.delete(board); // every instance now reads it from PostgreSQL until rebuilt
         }
-        const result = await rebuildBoard(this.index, this.sql, board);
+        const result = await rebuildBoard(this.index, this.sql, board, this.journal?.instanceId);
         if (result.status === 'rebuilt') {
           this.log.info({ board, rows: result.rows, ms: Math.round(result.ms), epoch: result.epoch }, 'rank index rebuilt');
           this.events.rebuilt?.(result);
-        } else if (result.status === 'expired' || invalidate) {
-          // Another instance is rebuilding (its snapshot may predate our failed write), or ours
-          // ran past its mark: try again on the next check.
+        } else if (result.status !== 'unknown') {
+          // Busy: another instance holds the board's rebuild lock (its snapshot may predate what
+          // we know is missing, or it may have died holding it: the lock then expires). Expired:
+          // ours ran past its mark. Either way, try again on the next check.
           failed.set(board, invalidate);
         }
       } catch (err) {

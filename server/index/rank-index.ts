@@ -53,9 +53,9 @@ export function defineIndexScripts(redis: Redis): void {
   redis.defineCommand('lbRange', { numberOfKeys: 3, lua: scripts.READ_RANGE });
   redis.defineCommand('lbAround', { numberOfKeys: 3, lua: scripts.READ_AROUND });
   redis.defineCommand('lbRank', { numberOfKeys: 3, lua: scripts.READ_RANK });
-  redis.defineCommand('lbRebuildBegin', { numberOfKeys: 4, lua: scripts.REBUILD_BEGIN });
-  redis.defineCommand('lbRebuildSwap', { numberOfKeys: 7, lua: scripts.REBUILD_SWAP });
-  redis.defineCommand('lbRebuildExtend', { numberOfKeys: 2, lua: scripts.REBUILD_EXTEND });
+  redis.defineCommand('lbRebuildBegin', { numberOfKeys: 2, lua: scripts.REBUILD_BEGIN });
+  redis.defineCommand('lbRebuildSwap', { numberOfKeys: 8, lua: scripts.REBUILD_SWAP });
+  redis.defineCommand('lbRebuildExtend', { numberOfKeys: 4, lua: scripts.REBUILD_EXTEND });
   redis.defineCommand('lbUnlock', { numberOfKeys: 1, lua: scripts.UNLOCK });
 }
 

@@ -7,16 +7,16 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Sql } from '../store/db.ts';
 import { boardExists, streamBoard } from '../store/scores.ts';
-import { formatUserValue, toMember } from './keys.ts';
+import { formatUserValue, instanceAliveKey, toMember } from './keys.ts';
 import { newEpoch, type RankIndex } from './rank-index.ts';
 
 const CHUNK_ROWS = 5000;
-const TTL_MS = 60_000;
+/** Lock and rebuilding-mark lifetime, extended with every chunk: a dead holder's lock goes in this long. */
+const TTL_MS = 15_000;
 
 interface RebuildCommands {
-  lbRebuildBegin(tz: string, th: string, log: string, rebuilding: string, ttl: number): Promise<number>;
+  lbRebuildBegin(log: string, rebuilding: string, ttl: number): Promise<number>;
   lbRebuildSwap(...args: string[]): Promise<string | null>;
-  lbRebuildExtend(lock: string, rebuilding: string, token: string, ttl: number): Promise<number>;
   lbUnlock(lock: string, token: string): Promise<number>;
 }
 
@@ -26,18 +26,44 @@ export type RebuildResult =
   | { status: 'unknown'; board: string }
   | { status: 'expired'; board: string };
 
-export async function rebuildBoard(index: RankIndex, sql: Sql, board: string): Promise<RebuildResult> {
+/**
+ * Takes the board's rebuild lock. The lock's value starts with its holder's instance id: a lock
+ * whose holder's heartbeat is gone (it died mid-rebuild) is taken over at once rather than waited out.
+ */
+async function acquire(index: RankIndex, lock: string, token: string): Promise<boolean> {
+  const redis = index.redis;
+  if ((await redis.set(lock, token, 'PX', TTL_MS, 'NX')) === 'OK') return true;
+  const holder = await redis.get(lock);
+  if (holder === null) return (await redis.set(lock, token, 'PX', TTL_MS, 'NX')) === 'OK';
+  const holderInstance = holder.split(':')[0]!;
+  if ((await redis.exists(instanceAliveKey(index.prefix, holderInstance))) === 1) return false;
+  await (redis as unknown as RebuildCommands).lbUnlock(lock, holder);
+  return (await redis.set(lock, token, 'PX', TTL_MS, 'NX')) === 'OK';
+}
+
+/** Rebuilds one board; `owner` is the instance id of the caller (its heartbeat vouches for the lock). */
+export async function rebuildBoard(
+  index: RankIndex,
+  sql: Sql,
+  board: string,
+  owner: string = `tool-${randomBytes(4).toString('hex')}`,
+): Promise<RebuildResult> {
   const redis: Redis = index.redis;
   const cmd = redis as unknown as RebuildCommands;
   const k = index.keys(board);
-  const token = randomBytes(8).toString('hex');
+  const token = `${owner}:${randomBytes(8).toString('hex')}`;
+  const tz = k.tz(token);
+  const th = k.th(token);
   const started = performance.now();
   // A board nobody has scored on gets no index: reads of it answer empty from PostgreSQL, and
   // a client asking for made-up boards cannot make Redis keys.
   if (!(await boardExists(sql, board))) return { status: 'unknown', board };
-  if ((await redis.set(k.lock, token, 'PX', TTL_MS, 'NX')) !== 'OK') return { status: 'busy', board };
+  // The owner's heartbeat vouches for the lock; a server's journal keeps it too, a tool only has this.
+  const alive = instanceAliveKey(index.prefix, owner);
+  await redis.set(alive, '1', 'PX', TTL_MS);
+  if (!(await acquire(index, k.lock, token))) return { status: 'busy', board };
   try {
-    await cmd.lbRebuildBegin(k.tz, k.th, k.log, k.rebuilding, TTL_MS);
+    await cmd.lbRebuildBegin(k.log, k.rebuilding, TTL_MS);
     const rows = await streamBoard(sql, board, CHUNK_ROWS, async (chunk) => {
       const zadd: (string | number)[] = [];
       const hset: string[] = [];
@@ -47,15 +73,16 @@ export async function rebuildBoard(index: RankIndex, sql: Sql, board: string): P
         hset.push(member, formatUserValue(r.games_played, r.name_version, r.username));
       }
       const p = redis.pipeline();
-      p.zadd(k.tz, ...zadd);
-      p.hset(k.th, ...hset);
-      (p as unknown as { lbRebuildExtend(...a: (string | number)[]): void }).lbRebuildExtend(k.lock, k.rebuilding, token, TTL_MS);
+      p.zadd(tz, ...zadd);
+      p.hset(th, ...hset);
+      p.set(alive, '1', 'PX', TTL_MS);
+      (p as unknown as { lbRebuildExtend(...a: (string | number)[]): void }).lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, TTL_MS);
       const results = (await p.exec()) ?? [];
       for (const [err] of results) if (err) throw err;
-      if (results[2]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
+      if (results[3]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
     });
     const epoch = newEpoch();
-    const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, k.tz, k.th, k.log, k.rebuilding, epoch);
+    const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, epoch, token);
     if (swapped === null) return { status: 'expired', board };
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };
   } finally {

@@ -118,12 +118,12 @@ return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3]
 `;
 
 /**
- * Starts a rebuild: clears the copy and the log, then marks the board as rebuilding so live
- * writers log their updates from now on. KEYS: tz, th, log, rebuilding; ARGV: ttl ms.
+ * Starts a rebuild: clears the log, then marks the board as rebuilding so live writers log their
+ * updates from now on. KEYS: log, rebuilding; ARGV: ttl ms.
  */
 export const REBUILD_BEGIN = `
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1
 `;
 
@@ -131,26 +131,29 @@ return 1
  * Finishes a rebuild: replays the updates logged while the copy was filled (version-checked, so
  * order does not matter), swaps the copy in and sets a fresh epoch. Refuses (returns nil) when the
  * rebuilding mark expired, since updates may then have gone unlogged.
- * KEYS: epoch, z, h, tz, th, log, rebuilding; ARGV: fresh epoch.
+ * Only the holder of the board's rebuild lock may swap.
+ * KEYS: epoch, z, h, tz, th, log, rebuilding, lock; ARGV: fresh epoch, lock token.
  */
 export const REBUILD_SWAP = `${APPLY}
-if redis.call('EXISTS', KEYS[7]) == 0 then return false end
+if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('GET', KEYS[8]) ~= ARGV[2] then return false end
 local log = redis.call('LRANGE', KEYS[6], 0, -1)
 for i = 1, #log, 5 do
   apply(KEYS[4], KEYS[5], log[i], log[i + 1], log[i + 2], log[i + 3], log[i + 4])
 end
-if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]) else redis.call('DEL', KEYS[2]) end
-if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]) else redis.call('DEL', KEYS[3]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]); redis.call('PERSIST', KEYS[2]) else redis.call('DEL', KEYS[2]) end
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]); redis.call('PERSIST', KEYS[3]) else redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[6], KEYS[7])
 redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 `;
 
-/** Extends the rebuilding mark and the lock while the holder still owns the lock. KEYS: lock, rebuilding; ARGV: token, ttl. */
+/**
+ * Extends the lock, the rebuilding mark and the copy being filled while the holder still owns the
+ * lock (an abandoned copy expires by itself). KEYS: lock, rebuilding, tz, th; ARGV: token, ttl.
+ */
 export const REBUILD_EXTEND = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
 return 1
 `;
 

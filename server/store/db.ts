@@ -47,8 +47,10 @@ export async function ensureDatabase(url: string, connectTimeoutS: number): Prom
       await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
       return true;
     } catch (err) {
-      // Another instance created it between our check and our CREATE: that is success.
-      if ((err as { code?: string }).code === '42P04') return false;
+      // Another instance created it between our check and our CREATE: that is success. A CREATE
+      // racing another one fails on pg_database's unique index (23505) rather than with 42P04.
+      const code = (err as { code?: string }).code;
+      if (code === '42P04' || code === '23505') return false;
       throw err;
     }
   } finally {

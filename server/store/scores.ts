@@ -118,6 +118,12 @@ export async function boardExists(sql: Sql, board: string): Promise<boolean> {
   return (await sql`SELECT 1 FROM boards WHERE board = ${board}`).length > 0;
 }
 
+export async function boardsOfUsers(sql: Sql, userIds: readonly number[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const rows = await sql<{ board: string }[]>`SELECT DISTINCT board FROM leaderboard WHERE user_id = ANY(${sql.array(userIds as number[], 20)})`;
+  return rows.map((r) => r.board);
+}
+
 export async function listBoards(sql: Sql): Promise<string[]> {
   return (await sql<{ board: string }[]>`SELECT board FROM boards ORDER BY board`).map((r) => r.board);
 }

@@ -75,7 +75,10 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave an orphan behind a failed start
+      reject(new Error(`server did not listen within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = () => {
       const m = /"port":(\d+),"msg":"listening"/.exec(out);
       if (m) {
