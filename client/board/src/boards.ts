@@ -1,0 +1,28 @@
+/**
+ * The board picker's list: what the `boards` op returned, kept in a stable order, never losing the
+ * board the viewer is on, and re-asked for when the live view suggests a new board may exist.
+ */
+import { GLOBAL_BOARD, isBoardId } from '../../../protocol/board.ts';
+
+// Every ask is a PostgreSQL read per open board page: a lobby full of screens must not poll hard.
+/** The list asked for again at most this often while scores keep arriving. */
+export const BOARDS_REFRESH_MIN_MS = 10_000;
+/** ...and at least this often when nothing happens on the viewed board. */
+export const BOARDS_REFRESH_MAX_MS = 60_000;
+
+/** `global` first, then modes by name; well-formed ids only; `selected` kept even if not (yet) listed. */
+export function boardList(listed: readonly string[], selected: string): string[] {
+  const modes = new Set(listed.filter((b) => b !== GLOBAL_BOARD && isBoardId(b)));
+  if (selected !== GLOBAL_BOARD && isBoardId(selected)) modes.add(selected);
+  return [GLOBAL_BOARD, ...[...modes].sort()];
+}
+
+/**
+ * Whether to re-ask for the list now. A score on the viewed board may be someone's first in a new
+ * mode, so activity makes the list worth refreshing sooner, but never more than once per MIN.
+ */
+export function boardsDue(lastAskedAt: number | undefined, now: number, sawActivity: boolean): boolean {
+  if (lastAskedAt === undefined) return true;
+  const age = now - lastAskedAt;
+  return age >= BOARDS_REFRESH_MAX_MS || (sawActivity && age >= BOARDS_REFRESH_MIN_MS);
+}
