@@ -9,6 +9,13 @@ import { freshStores, type FreshStores } from './support/stores.ts';
 let stores: FreshStores;
 let app: RunningApp;
 
+/** What the index holds, printed when an assertion is about to fail, to diagnose the drift. */
+async function dump(board: string): Promise<string> {
+  const z = (await app.redis.call('ZRANGE', app.index.keys(board).z, '0', '-1', 'WITHSCORES')) as string[];
+  const keys = await app.redis.keys(`${stores.redisPrefix}:*`);
+  return `zset ${z.join(',')}; keys ${keys.join(' ')}`;
+}
+
 beforeAll(async () => {
   stores = await freshStores();
   // No periodic index check: it would repair the drift this test plants before reconcile sees it.
@@ -25,7 +32,7 @@ afterAll(async () => {
 it('finds a clean index clean', async () => {
   for (const board of ['global', 'mode:odd', 'mode:even']) {
     const d = await compareBoard(app.index, app.sql, board);
-    expect(hasDrift(d), JSON.stringify(d)).toBe(false);
+    expect(hasDrift(d), `${JSON.stringify(d)} ${hasDrift(d) ? await dump(board) : ''}`).toBe(false);
     expect(d.rows).toBe(board === 'global' ? 30 : 15);
   }
 });
@@ -40,6 +47,7 @@ it('reports each kind of drift and repairs all of it', async () => {
   await r.zadd(k.z, -5, toMember(999)); // extra
   await r.del(app.index.keys('mode:odd').epoch); // untrusted
   const d = await compareBoard(app.index, app.sql, 'global');
+  if (d.extra !== 1) expect.fail(`${JSON.stringify(d)} ${await dump('global')}`);
   expect(d).toMatchObject({ missing: 1, wrongTotal: 1, wrongGames: 1, wrongName: 1, extra: 1, untrusted: false });
   expect(d.examples.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
 
