@@ -21,6 +21,7 @@ import { SubmitGuard } from './limits/submit-guard.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
 import { connect, ensureDatabase, type Sql } from './store/db.ts';
+import { SubmitPipeline } from './submit-pipeline.ts';
 import { migrate } from './store/migrate.ts';
 import { uWS, type us_listen_socket } from './uws.ts';
 import { SocketEdge } from './ws.ts';
@@ -81,6 +82,7 @@ async function openRedis(config: Config, log: Logger): Promise<Redis> {
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
     enableOfflineQueue: false, // fail at once while disconnected: reads then fall back to PostgreSQL
+    enableAutoPipelining: true, // commands issued in one event-loop turn share one write
     maxRetriesPerRequest: 1,
     commandTimeout: config.redisCommandTimeoutMs,
     connectTimeout: config.startupTimeoutMs,
@@ -141,17 +143,27 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     log,
     () => metrics.limitsUnenforced.inc(),
   );
+  const writes = new SubmitPipeline({
+    sql,
+    index,
+    maintainer,
+    journal,
+    metrics,
+    log,
+    maxBatch: config.groupCommitMax,
+    maxConcurrent: config.groupCommitConcurrency,
+    onCommitted: (updates) => {
+      for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
+    },
+  });
   const leaderboard = new Leaderboard({
     sql,
+    writes,
     index,
     maintainer,
     log,
     metrics,
     guard,
-    journal,
-    onCommitted: (updates) => {
-      for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
-    },
   });
   const inflight = new Inflight();
   const handlers = requestHandlers(leaderboard);

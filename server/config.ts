@@ -26,6 +26,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PG_POOL_SIZE: int(1, 200, 10),
+  GROUP_COMMIT_MAX: int(1, 10_000, 256),
+  GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
   STARTUP_TIMEOUT_MS: int(100, 120_000, 5000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
@@ -89,6 +91,9 @@ export interface Config {
   /** Human-readable logs (pino-pretty); defaults to true in development only. */
   readonly logPretty: boolean;
   readonly pgPoolSize: number;
+  /** Most submits committed in one transaction, and transactions of submits in flight at once. */
+  readonly groupCommitMax: number;
+  readonly groupCommitConcurrency: number;
   readonly redisCommandTimeoutMs: number;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
@@ -150,6 +155,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: (e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty',
     pgPoolSize: e.PG_POOL_SIZE,
+    groupCommitMax: e.GROUP_COMMIT_MAX,
+    groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -5,9 +5,7 @@
  */
 import {
   GLOBAL_BOARD,
-  defaultUsername,
   mayUseUsername,
-  modeBoard,
   percentile,
   type AroundReply,
   type AroundRequest,
@@ -23,10 +21,10 @@ import {
 } from '../protocol/index.ts';
 import { assertMaySubmit, type Principal } from './auth/policy.ts';
 import { AppError, notFound, unavailable } from './errors.ts';
-import type { IndexJournal } from './index/journal.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
-import { UNTRUSTED, type IndexUpdate, type RankIndex, type Untrusted } from './index/rank-index.ts';
+import { UNTRUSTED, type RankIndex, type Untrusted } from './index/rank-index.ts';
 import type { SubmitGuard } from './limits/submit-guard.ts';
+import type { SubmitPipeline } from './submit-pipeline.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { isConnectionError, type Sql } from './store/db.ts';
@@ -34,16 +32,14 @@ import * as db from './store/scores.ts';
 
 export interface LeaderboardDeps {
   sql: Sql;
+  /** The batched write path (see submit-pipeline.ts). */
+  writes: SubmitPipeline;
   index: RankIndex;
   maintainer: IndexMaintainer;
   log: Logger;
   metrics: Metrics;
-  /** Records submits between commit and index update, so a dead instance's can be repaired. */
-  journal?: IndexJournal;
   /** Admission of submits (per-user rate, score caps); none in tools that only read. */
   guard?: SubmitGuard;
-  /** Told of every committed update (this instance's live feeds need not wait for pub/sub). */
-  onCommitted?: (updates: readonly IndexUpdate[]) => void;
 }
 
 export class Leaderboard {
@@ -55,60 +51,17 @@ export class Leaderboard {
       throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
     }
     await this.d.guard?.admit(req.user_id, req.game_mode, req.score);
-    const token = this.d.journal?.begin(req.user_id);
-    try {
-      return await this.commit(req);
-    } finally {
-      if (token !== undefined) this.d.journal!.end(token);
-    }
-  }
-
-  /** Commits a submit and applies it to the index: the part of a submit the journal covers. */
-  private async commit(req: SubmitRequest): Promise<SubmitReply> {
-    let r: db.SubmitResult;
-    try {
-      r = await this.db('submit', () => db.submit(this.d.sql, req));
-    } catch (err) {
-      // The connection may have died after the commit: whether it happened is unknown, so the
-      // boards it would touch are rebuilt rather than trusted. (The client retries with its
-      // submission_id and learns the outcome.)
-      if (err instanceof AppError && err.code === 'unavailable') this.d.maintainer.markDirty([GLOBAL_BOARD, modeBoard(req.game_mode)]);
-      throw err;
-    }
+    const { result: r, indexRank } = await this.d.writes.submit(req);
     if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken`);
     const total = r.global_total!;
     const games = r.global_games!;
-    if (r.status === 'duplicate') {
-      const rank = await this.rankOf(GLOBAL_BOARD, req.user_id, total);
-      return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate: true };
-    }
-    this.d.metrics.submits.inc();
-    const name = r.username ?? defaultUsername(req.user_id);
-    const updates: IndexUpdate[] = [
-      { board: GLOBAL_BOARD, userId: req.user_id, total, games, nameVersion: games, name, newBoard: false },
-      {
-        board: modeBoard(req.game_mode),
-        userId: req.user_id,
-        total: r.mode_total!,
-        games: r.mode_games!,
-        nameVersion: games,
-        name,
-        newBoard: r.new_board === true,
-      },
-      ...(r.other_boards ?? []).map((board) => ({
-        board,
-        userId: req.user_id,
-        total: 0,
-        games: -1,
-        nameVersion: games,
-        name,
-        newBoard: false,
-      })),
-    ];
-    const indexRank = await this.applyToIndex(updates);
-    this.d.onCommitted?.(updates);
-    const rank = indexRank ?? (await this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
-    return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate: false };
+    const duplicate = r.status === 'duplicate';
+    const rank =
+      indexRank ??
+      (duplicate
+        ? await this.rankOf(GLOBAL_BOARD, req.user_id, total)
+        : await this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
+    return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate };
   }
 
   async rank(req: RankRequest): Promise<RankReply> {
@@ -174,31 +127,6 @@ export class Leaderboard {
 
   private notOnBoard(userId: number, board: string): AppError {
     return notFound(`user ${userId} has no committed score on ${board}`);
-  }
-
-  /** Applies committed updates to the index; returns the global rank, or undefined if the index could not take them. */
-  private async applyToIndex(updates: IndexUpdate[]): Promise<number | undefined> {
-    if (!this.d.index.connected) {
-      this.indexWriteFailed(updates, undefined);
-      return undefined;
-    }
-    try {
-      const outcomes = await this.timed('redis', 'apply', () => this.d.index.apply(updates));
-      outcomes.forEach((o, i) => {
-        if (!o.applied) this.d.maintainer.request(updates[i]!.board);
-      });
-      const global = outcomes[0]!;
-      return global.applied ? global.rank : undefined;
-    } catch (err) {
-      this.indexWriteFailed(updates, err);
-      return undefined;
-    }
-  }
-
-  private indexWriteFailed(updates: IndexUpdate[], err: unknown): void {
-    this.d.metrics.indexWriteFailures.inc(updates.length);
-    this.d.log.warn({ err, boards: updates.map((u) => u.board) }, 'rank index update failed after commit; boards will be rebuilt');
-    this.d.maintainer.markDirty(updates.map((u) => u.board));
   }
 
   private async rankOf(board: string, userId: number, total: number): Promise<number> {

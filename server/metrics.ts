@@ -22,6 +22,12 @@ export function createMetrics() {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const groupCommitSize = new Histogram({
+    name: 'leaderboard_group_commit_size',
+    help: 'Submits committed together in one PostgreSQL transaction.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [registry],
+  });
   const storeDuration = new Histogram({
     name: 'leaderboard_store_call_duration_seconds',
     help: 'PostgreSQL and Redis calls made by request handling, by store and call.',
@@ -98,6 +104,7 @@ export function createMetrics() {
     requests,
     duration,
     storeDuration,
+    groupCommitSize,
     errors,
     indexReads,
     indexWriteFailures,

@@ -7,7 +7,6 @@ import {
   CLOSE_CODES,
   MAX_FRAME_BYTES,
   encode,
-  type Op,
   type SubscribeRequest,
   type UnsubscribeRequest,
 } from '../protocol/index.ts';

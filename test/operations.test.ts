@@ -71,7 +71,8 @@ describe('/metrics', () => {
     const { types, samples } = parseProm(res.body as string);
     for (const [name, type] of types) {
       if (type === 'counter') expect(name, `counter ${name}`).toMatch(/_total$/);
-      if (type === 'histogram' && name.startsWith('leaderboard_') && !name.includes('nodejs')) expect(name).toMatch(/_seconds$/);
+      // Histograms carry their unit: seconds for durations, or a count of things (group sizes).
+      if (type === 'histogram' && name.startsWith('leaderboard_') && !name.includes('nodejs')) expect(name).toMatch(/_(seconds|bytes|size)$/);
     }
     const value = (name: string, labels = '') =>
       samples.filter((s) => s.name === name && s.labels.includes(labels)).reduce((a, s) => a + s.value, 0);
@@ -92,6 +93,7 @@ describe('/metrics', () => {
       'leaderboard_live_diff_latency_seconds',
       'leaderboard_index_rebuilds_total',
       'leaderboard_index_write_failures_total',
+      'leaderboard_group_commit_size',
       'leaderboard_nodejs_eventloop_lag_seconds',
       'leaderboard_process_resident_memory_bytes',
     ]) {

@@ -66,11 +66,11 @@ export class IndexJournal {
       .catch((err: unknown) => this.warn(err, 'deregistering failed'));
   }
 
-  /** Records a submit about to commit; returns the token that `end` takes. */
-  begin(userId: number): string {
-    const token = `${userId}:${++this.seq}`;
+  /** Records submits (of these users) about to commit; returns the token that `end` takes. */
+  begin(userIds: readonly number[]): string {
+    const token = String(++this.seq);
     if (this.redis.status === 'ready') {
-      this.redis.hset(this.pending(this.instanceId), token, String(userId)).catch((err: unknown) => this.warn(err, 'journal write failed'));
+      this.redis.hset(this.pending(this.instanceId), token, userIds.join(',')).catch((err: unknown) => this.warn(err, 'journal write failed'));
     }
     return token;
   }
@@ -96,7 +96,7 @@ export class IndexJournal {
       if (err) throw err;
       if (exists === 1) continue;
       const id = ids[i]!;
-      for (const u of await this.redis.hvals(this.pending(id))) users.add(Number(u));
+      for (const list of await this.redis.hvals(this.pending(id))) for (const u of list.split(',')) users.add(Number(u));
       await this.redis.multi().del(this.pending(id)).srem(this.registry, id).exec();
       this.log.warn({ instance: id, users: users.size }, 'reaped a dead instance; its unfinished index updates will be rebuilt');
     }

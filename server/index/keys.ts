@@ -56,17 +56,22 @@ export function fromMember(member: string): number {
   return Number(member);
 }
 
-/** A change announced on a board's channel (see APPLY_UPDATE). games is -1 for a rename only. */
+/** A change announced on a board's channel (see APPLY_UPDATES). games is -1 for a rename only. */
 export interface ChangeNotice {
   userId: number;
   total: number;
   games: number;
 }
 
-export function parseChangeNotice(message: string): ChangeNotice | undefined {
-  const [member, negScore, games] = message.split(':');
-  if (member === undefined || negScore === undefined || games === undefined) return undefined;
-  return { userId: fromMember(member), total: 0 - Number(negScore), games: Number(games) };
+/** Parses a channel message: one or more notices joined by '|'. Malformed parts are skipped. */
+export function parseChangeNotices(message: string): ChangeNotice[] {
+  const out: ChangeNotice[] = [];
+  for (const part of message.split('|')) {
+    const [member, negScore, games] = part.split(':');
+    if (member === undefined || negScore === undefined || games === undefined) continue;
+    out.push({ userId: fromMember(member), total: 0 - Number(negScore), games: Number(games) });
+  }
+  return out;
 }
 
 /** Parses a hash value "<games>:<version>:<name>" (the name may itself contain ':'). */

@@ -49,7 +49,7 @@ export function newEpoch(): string {
 }
 
 export function defineIndexScripts(redis: Redis): void {
-  redis.defineCommand('lbApply', { lua: scripts.APPLY_UPDATE });
+  redis.defineCommand('lbApply', { lua: scripts.APPLY_UPDATES });
   redis.defineCommand('lbRange', { numberOfKeys: 3, lua: scripts.READ_RANGE });
   redis.defineCommand('lbAround', { numberOfKeys: 3, lua: scripts.READ_AROUND });
   redis.defineCommand('lbRank', { numberOfKeys: 3, lua: scripts.READ_RANK });
@@ -79,35 +79,38 @@ export class RankIndex {
     return this.redis.status === 'ready';
   }
 
-  /** Applies updates in one pipelined round trip; one outcome per update, in order. */
+  /**
+   * Applies updates in one pipelined round trip, one script call per board (updates of a board
+   * keep their order); one outcome per update, in the order given.
+   */
   async apply(updates: readonly IndexUpdate[]): Promise<ApplyOutcome[]> {
-    const pipeline = this.redis.pipeline();
-    for (const u of updates) {
-      const k = this.keys(u.board);
-      (pipeline as unknown as { lbApply(n: number, ...a: (string | number)[]): void }).lbApply(
-        6,
-        k.epoch,
-        k.z,
-        k.h,
-        k.rebuilding,
-        k.log,
-        k.channel,
-        newEpoch(),
-        u.newBoard ? '1' : '0',
-        toMember(u.userId),
-        u.games < 0 ? '0' : String(-u.total),
-        u.games,
-        u.nameVersion,
-        u.name,
-        LOG_TTL_MS,
-      );
+    const byBoard = new Map<string, number[]>();
+    updates.forEach((u, i) => {
+      const list = byBoard.get(u.board);
+      if (list) list.push(i);
+      else byBoard.set(u.board, [i]);
+    });
+    const pipeline = this.redis.pipeline() as unknown as { lbApply(n: number, ...a: (string | number)[]): void; exec(): Promise<[Error | null, unknown][] | null> };
+    const boards = [...byBoard.entries()];
+    for (const [board, idx] of boards) {
+      const k = this.keys(board);
+      const isNew = idx.some((i) => updates[i]!.newBoard);
+      const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS];
+      for (const i of idx) {
+        const u = updates[i]!;
+        args.push(toMember(u.userId), u.games < 0 ? '0' : String(-u.total), u.games, u.nameVersion, u.name);
+      }
+      pipeline.lbApply(6, k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
     }
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, reply]) => {
+    const out: ApplyOutcome[] = new Array(updates.length);
+    boards.forEach(([, idx], b) => {
+      const [err, reply] = results[b] ?? [new Error('missing pipeline reply'), null];
       if (err) throw err;
-      const r = reply as [0] | [1, number, string];
-      return r[0] === 1 ? { applied: true, rank: r[1], epoch: r[2] } : { applied: false };
+      const r = reply as [0] | [1, string, ...number[]];
+      idx.forEach((i, k) => (out[i] = r[0] === 1 ? { applied: true, rank: r[2 + k] as number, epoch: r[1] } : { applied: false }));
     });
+    return out;
   }
 
   /** The top `limit` rows, with the index generation they were read from. */

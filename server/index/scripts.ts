@@ -41,17 +41,20 @@ end
 `;
 
 /**
- * A committed update of one user on one board. When it changes the index, it is announced on the
- * board's channel as "<member>:<negscore>:<games>" so every instance's live feeds hear of it.
+ * Committed updates on one board (several users, or one user several times, in commit order).
+ * Those that change the index are announced on the board's channel in one message,
+ * "<member>:<negscore>:<games>" joined by '|', so every instance's live feeds hear of them.
  * KEYS: epoch, z, h, rebuilding, log, channel
- * ARGV: fresh epoch, is-new-board ('1'|'0'), member, negscore, games, version, name, log ttl ms
- * Returns {0} when the board's index is not trusted (nothing applied), else {1, rank, epoch} where
- * rank is the competition rank of this update's total (-1 for a name-only update).
+ * ARGV: fresh epoch (used only for a new board), is-new-board ('1'|'0'), log ttl ms,
+ *       then per update: member, negscore, games, version, name
+ * Returns {0} when the board's index is not trusted (nothing applied), else {1, epoch, rank...}:
+ * for each update the competition rank of its total just after it (-1 for a name-only update).
  */
-export const APPLY_UPDATE = `${APPLY}
+export const APPLY_UPDATES = `${APPLY}
+local n = (#ARGV - 3) / 5
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('RPUSH', KEYS[5], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
-  redis.call('PEXPIRE', KEYS[5], ARGV[8])
+  redis.call('RPUSH', KEYS[5], unpack(ARGV, 4))
+  redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
@@ -59,14 +62,21 @@ if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
 end
-if apply(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) then
-  redis.call('PUBLISH', KEYS[6], ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5])
+local out = {1, epoch}
+local changed = {}
+for i = 0, n - 1 do
+  local b = 4 + 5 * i
+  if apply(KEYS[2], KEYS[3], ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]) then
+    changed[#changed + 1] = ARGV[b] .. ':' .. ARGV[b + 1] .. ':' .. ARGV[b + 2]
+  end
+  if tonumber(ARGV[b + 2]) >= 0 then
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[b + 1]) + 1
+  else
+    out[#out + 1] = -1
+  end
 end
-local rank = -1
-if tonumber(ARGV[5]) >= 0 then
-  rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[4]) + 1
-end
-return {1, rank, epoch}
+if #changed > 0 then redis.call('PUBLISH', KEYS[6], table.concat(changed, '|')) end
+return out
 `;
 
 /**

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { CLOSE_CODES, encode, type Entry, type SubscribeRequest, type UnsubscribeRequest } from '../../protocol/index.ts';
 import { AppError } from '../errors.ts';
-import { boardKeys, parseChangeNotice, type ChangeNotice } from '../index/keys.ts';
+import { boardKeys, parseChangeNotices, type ChangeNotice } from '../index/keys.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Socket } from '../socket.ts';
@@ -55,8 +55,8 @@ export class LiveHub {
     const { subscriber, options } = this.d;
     subscriber.on('message', (channel: string, message: string) => {
       const board = this.channels.get(channel);
-      const notice = parseChangeNotice(message);
-      if (board !== undefined && notice) this.noteChange(board, notice);
+      if (board === undefined) return;
+      for (const notice of parseChangeNotices(message)) this.noteChange(board, notice);
     });
     subscriber.on('close', () => (this.subscriberWasDown = true));
     subscriber.on('ready', () => {

@@ -25,6 +25,19 @@ export async function submit(sql: Sql, r: SubmitRequest): Promise<SubmitResult> 
   return row!;
 }
 
+/** Many submits in one transaction and one round trip; one result per request, in order. */
+export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[]): Promise<SubmitResult[]> {
+  const rows = await sql<(SubmitResult & { ord: number })[]>`
+    SELECT * FROM lb_submit_batch(
+      ${sql.array(reqs.map((r) => r.user_id), 20)}::bigint[],
+      ${sql.array(reqs.map((r) => r.score), 20)}::bigint[],
+      ${sql.array(reqs.map((r) => r.game_mode), 25)}::text[],
+      ${sql.array(reqs.map((r) => r.username ?? null) as string[], 25)}::text[],
+      ${sql.array(reqs.map((r) => r.submission_id ?? null) as string[], 25)}::text[])`;
+  if (rows.length !== reqs.length) throw new Error(`lb_submit_batch returned ${rows.length} rows for ${reqs.length} submits`);
+  return rows.sort((a, b) => a.ord - b.ord);
+}
+
 export interface UserTotals extends Row {}
 
 export async function userOnBoard(sql: Sql, board: string, userId: number): Promise<UserTotals | undefined> {

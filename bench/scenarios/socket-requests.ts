@@ -1,0 +1,112 @@
+/**
+ * Request scenarios over the socket: `submit` (closed loop), `submit-rate` (open loop at a fixed
+ * rate), `rank` and `top` (closed loop on seeded data).
+ */
+import postgres from 'postgres';
+import type { Sql } from '../../server/store/db.ts';
+import { ensureDatabase } from '../../server/store/db.ts';
+import { migrate } from '../../server/store/migrate.ts';
+import { opt, serverToken, type BenchContext } from '../lib/context.ts';
+import type { RunResult, ScenarioResult } from '../lib/result.ts';
+import { freshBenchStores, startBenchServer, type BenchStores } from '../lib/servers.ts';
+import { median } from '../lib/stats.ts';
+import { runLoad } from '../load/pool.ts';
+import type { LoadOp } from '../load/protocol-client.ts';
+import { seed } from '../seed.ts';
+
+const MODES = ['ranked', 'casual', 'arena', 'blitz'];
+
+export function summarizeRuns(scenario: string, unit: string, runs: RunResult[], params: ScenarioResult['params'], headline: (m: ScenarioResult['median']) => number): ScenarioResult {
+  const m = {
+    throughput: median(runs.map((r) => r.throughput)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    max: median(runs.map((r) => r.max)),
+  };
+  return { scenario, unit, headline: headline(m), params, runs, median: m, comparisons: [], notes: [] };
+}
+
+async function seeded(ctx: BenchContext, users: number): Promise<BenchStores> {
+  const stores = freshBenchStores();
+  await ensureDatabase(stores.databaseUrl, 5);
+  const sql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined }) as unknown as Sql;
+  try {
+    await migrate(sql);
+    const r = await seed(sql, { users, sessions: users * 5, modes: MODES });
+    ctx.log(`  seeded ${r.users} users, ${r.sessions} sessions in ${r.seconds.toFixed(1)} s`);
+  } finally {
+    await sql.end();
+  }
+  return stores;
+}
+
+async function closedLoop(ctx: BenchContext, scenario: string, op: LoadOp, users: number, seedUsers: number, instances: number): Promise<ScenarioResult> {
+  const sockets = opt(ctx, 'sockets', 64, 8);
+  const inflight = opt(ctx, 'inflight', 16, 4);
+  const stores = seedUsers > 0 ? await seeded(ctx, seedUsers) : freshBenchStores();
+  const servers = [];
+  try {
+    for (let i = 0; i < instances; i++) servers.push(await startBenchServer(stores));
+    const runs: RunResult[] = [];
+    for (let run = 0; run < ctx.runs; run++) {
+      const r = await runLoad({
+        url: `ws://127.0.0.1:${servers[run % servers.length]!.port}/ws`,
+        token: serverToken(),
+        threads: ctx.threads,
+        sockets,
+        inflight,
+        warmupMs: ctx.warmupS * 1000,
+        durationMs: ctx.durationS * 1000,
+        mix: { op, userBase: 1, users, gameModes: MODES },
+        seed: run + 1,
+      });
+      ctx.log(`  run ${run + 1}: ${Math.round(r.throughput)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors}`);
+      runs.push(r);
+    }
+    return summarizeRuns(scenario, `${op === 'submit' ? 'submits' : op + 's'}/s`, runs, { sockets, inflight, users, instances }, (m) => m.throughput);
+  } finally {
+    for (const s of servers) await s.stop();
+    await stores.drop();
+  }
+}
+
+export const submitClosed = (ctx: BenchContext) => closedLoop(ctx, 'submit', 'submit', opt(ctx, 'users', 100_000, 1000), 0, 1);
+export const rankClosed = (ctx: BenchContext) => {
+  const users = opt(ctx, 'users', 100_000, 2000);
+  return closedLoop(ctx, 'rank', 'rank', users, users, 1);
+};
+export const topClosed = (ctx: BenchContext) => {
+  const users = opt(ctx, 'users', 100_000, 2000);
+  return closedLoop(ctx, 'top', 'top', users, users, 1);
+};
+
+/** Open loop at a fixed rate: latency from each request's intended send time. */
+export async function submitRate(ctx: BenchContext): Promise<ScenarioResult> {
+  const rate = opt(ctx, 'rate', 2000, 200);
+  const sockets = opt(ctx, 'sockets', 32, 4);
+  const stores = freshBenchStores();
+  const server = await startBenchServer(stores);
+  try {
+    const runs: RunResult[] = [];
+    for (let run = 0; run < ctx.runs; run++) {
+      const r = await runLoad({
+        url: `ws://127.0.0.1:${server.port}/ws`,
+        token: serverToken(),
+        threads: 1,
+        sockets,
+        inflight: 0,
+        ratePerSec: rate,
+        warmupMs: ctx.warmupS * 1000,
+        durationMs: ctx.durationS * 1000,
+        mix: { op: 'submit', userBase: 1, users: 100_000, gameModes: MODES },
+        seed: run + 1,
+      });
+      ctx.log(`  run ${run + 1}: ${Math.round(r.throughput)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms max ${r.max.toFixed(1)} ms`);
+      runs.push(r);
+    }
+    return summarizeRuns('submit-rate', 'ms p99', runs, { rate, sockets }, (m) => m.p99);
+  } finally {
+    await server.stop();
+    await stores.drop();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The write path after admission, batched end to end: a batch of submits is journaled, committed
+ * in one PostgreSQL transaction (group commit), applied to the rank index in one round trip (one
+ * script call per board), announced to the live feeds, and only then answered.
+ */
+import { GLOBAL_BOARD, defaultUsername, modeBoard, type SubmitRequest } from '../protocol/index.ts';
+import { Batcher } from './batcher.ts';
+import { unavailable } from './errors.ts';
+import type { IndexJournal } from './index/journal.ts';
+import type { IndexMaintainer } from './index/maintainer.ts';
+import type { IndexUpdate, RankIndex } from './index/rank-index.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { isConnectionError, type Sql } from './store/db.ts';
+import { commitBatch } from './store/group-commit.ts';
+import type { SubmitResult } from './store/scores.ts';
+
+export interface Committed {
+  result: SubmitResult;
+  /** The global rank of this commit's total, when the index took the update. */
+  indexRank: number | undefined;
+}
+
+export interface SubmitPipelineDeps {
+  sql: Sql;
+  index: RankIndex;
+  maintainer: IndexMaintainer;
+  journal?: IndexJournal;
+  metrics: Metrics;
+  log: Logger;
+  onCommitted?: (updates: readonly IndexUpdate[]) => void;
+  maxBatch: number;
+  maxConcurrent: number;
+}
+
+/** The index updates one committed submit makes: its two boards, and a rename's other boards. */
+export function updatesOf(req: SubmitRequest, r: SubmitResult): IndexUpdate[] {
+  if (r.status !== 'ok') return [];
+  const games = r.global_games!;
+  const name = r.username ?? defaultUsername(req.user_id);
+  const base = { userId: req.user_id, nameVersion: games, name };
+  return [
+    { ...base, board: GLOBAL_BOARD, total: r.global_total!, games, newBoard: false },
+    { ...base, board: modeBoard(req.game_mode), total: r.mode_total!, games: r.mode_games!, newBoard: r.new_board === true },
+    ...(r.other_boards ?? []).map((board) => ({ ...base, board, total: 0, games: -1, newBoard: false })),
+  ];
+}
+
+export class SubmitPipeline {
+  private readonly batcher: Batcher<SubmitRequest, Committed>;
+
+  constructor(private readonly d: SubmitPipelineDeps) {
+    this.batcher = new Batcher((reqs) => this.run(reqs), { maxBatch: d.maxBatch, maxConcurrent: d.maxConcurrent }, (n) =>
+      d.metrics.groupCommitSize.observe(n),
+    );
+  }
+
+  submit(req: SubmitRequest): Promise<Committed> {
+    return this.batcher.add(req);
+  }
+
+  private async run(reqs: SubmitRequest[]): Promise<(Committed | Error)[]> {
+    const token = this.d.journal?.begin(reqs.map((r) => r.user_id));
+    try {
+      let results: (SubmitResult | Error)[];
+      const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
+      try {
+        results = await commitBatch(this.d.sql, reqs);
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        // The connection may have died after the commit: whether it happened is unknown, so the
+        // boards it would touch are rebuilt rather than trusted. (Clients retry with their
+        // submission_id and learn the outcome.)
+        this.d.maintainer.markDirty([GLOBAL_BOARD, ...new Set(reqs.map((r) => modeBoard(r.game_mode)))]);
+        throw unavailable('the database is unavailable; retry later', err);
+      } finally {
+        end();
+      }
+      const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r)));
+      const all = perReq.flat();
+      const outcomes = all.length > 0 ? await this.applyToIndex(all) : [];
+      if (all.length > 0) {
+        this.d.metrics.submits.inc(perReq.filter((u) => u.length > 0).length);
+        this.d.onCommitted?.(all);
+      }
+      let at = 0;
+      return results.map((r, i) => {
+        if (r instanceof Error) return r;
+        const first = outcomes[at];
+        at += perReq[i]!.length;
+        return { result: r, indexRank: perReq[i]!.length > 0 && first?.applied ? first.rank : undefined };
+      });
+    } finally {
+      if (token !== undefined) this.d.journal!.end(token);
+    }
+  }
+
+  private async applyToIndex(updates: IndexUpdate[]): Promise<({ applied: true; rank: number } | { applied: false })[]> {
+    const failed = (err: unknown) => {
+      this.d.metrics.indexWriteFailures.inc(updates.length);
+      this.d.log.warn({ err, boards: [...new Set(updates.map((u) => u.board))] }, 'rank index update failed after commit; boards will be rebuilt');
+      this.d.maintainer.markDirty(updates.map((u) => u.board));
+      return updates.map(() => ({ applied: false as const }));
+    };
+    if (!this.d.index.connected) return failed(undefined);
+    const end = this.d.metrics.storeDuration.startTimer({ store: 'redis', call: 'apply' });
+    try {
+      const outcomes = await this.d.index.apply(updates);
+      outcomes.forEach((o, i) => {
+        if (!o.applied) this.d.maintainer.request(updates[i]!.board);
+      });
+      return outcomes;
+    } catch (err) {
+      return failed(err);
+    } finally {
+      end();
+    }
+  }
+}
+
