@@ -1,0 +1,71 @@
+/**
+ * The issue's targets, and how each scenario compares with its baselines and the peer. Pure:
+ * takes the finished results, returns them with `target` and `comparisons` filled in.
+ */
+import type { ScenarioResult } from './lib/result.ts';
+
+export interface Baselines {
+  pgbench?: { singleRowTps: number; batchedRowsPerSec: number };
+  redis?: Record<string, number>;
+}
+
+const find = (all: ScenarioResult[], name: string) => all.find((s) => s.scenario === name);
+
+/** Fills in comparisons, and targets unless `quick` (smoke sizes say nothing about targets). */
+export function judge(all: ScenarioResult[], b: Baselines, quick = false): ScenarioResult[] {
+  for (const s of all) {
+    const m = s.median;
+    switch (s.scenario) {
+      case 'submit': {
+        const ceiling = b.pgbench?.batchedRowsPerSec;
+        if (ceiling) s.comparisons.push({ name: 'pgbench 100-row batched transactions (rows/s)', value: ceiling, ratio: m.throughput / ceiling });
+        if (b.pgbench?.singleRowTps) s.comparisons.push({ name: 'pgbench single-row transactions (tps)', value: b.pgbench.singleRowTps, ratio: m.throughput / b.pgbench.singleRowTps });
+        const peer = find(all, 'peer-submit');
+        if (peer) s.comparisons.push({ name: 'Socket.IO peer (submits/s)', value: peer.median.throughput, ratio: m.throughput / peer.median.throughput });
+        s.target = {
+          text: '>= 20,000/s and >= 60% of the batched pgbench ceiling',
+          met: m.throughput >= 20_000 && (ceiling === undefined || m.throughput >= 0.6 * ceiling),
+        };
+        break;
+      }
+      case 'submit-rate':
+        s.target = { text: 'p99 <= 20 ms at a steady 2,000/s', met: m.p99 <= 20 && Number(s.params.rate) >= 2000 };
+        break;
+      case 'rank': {
+        const r = b.redis?.['EVALSHA read_rank'];
+        if (r) s.comparisons.push({ name: 'redis-benchmark EVALSHA read_rank (ops/s)', value: r, ratio: m.throughput / r });
+        s.target = { text: '>= 50,000/s', met: m.throughput >= 50_000 };
+        break;
+      }
+      case 'top': {
+        const r = b.redis?.['EVALSHA read_range 0 9'];
+        if (r) s.comparisons.push({ name: 'redis-benchmark EVALSHA read_range 0 9 (ops/s)', value: r, ratio: m.throughput / r });
+        s.target = { text: '>= 100,000/s', met: m.throughput >= 100_000 };
+        break;
+      }
+      case 'fanout': {
+        const peer = find(all, 'peer-fanout');
+        if (peer) {
+          s.comparisons.push({ name: 'Socket.IO peer frames delivered/s', value: peer.median.throughput, ratio: m.throughput / peer.median.throughput });
+          s.comparisons.push({ name: 'Socket.IO peer commit-to-screen p99 (ms, theirs/ours)', value: peer.median.p99, ratio: peer.median.p99 / Math.max(m.p99, 0.001) });
+        }
+        s.target = { text: 'commit-to-screen p99 <= 100 ms (5,000 spectators, 2 instances, 1,000 submits/s)', met: m.p99 <= 100 && Number(s.params.spectators) >= 5000 };
+        break;
+      }
+      case 'idle':
+        s.target = { text: '<= 8 KiB per socket at 10,000 sockets', met: s.headline <= 8 && Number(s.params.sockets) >= 10_000 };
+        break;
+      case 'rebuild':
+        s.target = { text: '<= 10 s for 1M users', met: s.headline <= 10 && Number(s.params.users) >= 1_000_000 };
+        break;
+      case 'peer-submit':
+      case 'peer-fanout':
+        break;
+    }
+  }
+  if (quick) for (const s of all) delete s.target;
+  const ours = find(all, 'submit');
+  const peer = find(all, 'peer-submit');
+  if (ours && peer) ours.notes.push(`versus the peer: ${(ours.median.throughput / peer.median.throughput).toFixed(1)}x its submit throughput (target >= 5x)`);
+  return all;
+}
