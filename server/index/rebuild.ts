@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Sql } from '../store/db.ts';
-import { boardExists, streamBoard } from '../store/scores.ts';
+import { boardExists, streamBoard, type IndexRow } from '../store/scores.ts';
 import { formatUserValue, instanceAliveKey, toMember } from './keys.ts';
 import { newEpoch, type RankIndex } from './rank-index.ts';
 
-const CHUNK_ROWS = 5000;
+const CHUNK_ROWS = 10_000;
+const WRITES_IN_FLIGHT = 4;
 /** Lock and rebuilding-mark lifetime, extended with every chunk: a dead holder's lock goes in this long. */
 const TTL_MS = 15_000;
 
@@ -64,7 +65,9 @@ export async function rebuildBoard(
   if (!(await acquire(index, k.lock, token))) return { status: 'busy', board };
   try {
     await cmd.lbRebuildBegin(k.log, k.rebuilding, TTL_MS);
-    const rows = await streamBoard(sql, board, CHUNK_ROWS, async (chunk) => {
+    // Reading the next chunk from PostgreSQL overlaps writing earlier ones to Redis.
+    const writing = new Set<Promise<void>>();
+    const write = async (chunk: IndexRow[]) => {
       const zadd: (string | number)[] = [];
       const hset: string[] = [];
       for (const r of chunk) {
@@ -80,7 +83,17 @@ export async function rebuildBoard(
       const results = (await p.exec()) ?? [];
       for (const [err] of results) if (err) throw err;
       if (results[3]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
+    };
+    const rows = await streamBoard(sql, board, CHUNK_ROWS, async (chunk) => {
+      const w = write(chunk);
+      writing.add(w);
+      void w.then(
+        () => writing.delete(w),
+        () => undefined, // awaited below, where the error is thrown
+      );
+      if (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
     });
+    await Promise.all(writing);
     const epoch = newEpoch();
     const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, epoch, token);
     if (swapped === null) return { status: 'expired', board };

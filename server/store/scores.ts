@@ -155,12 +155,20 @@ export async function streamBoard(
 ): Promise<number> {
   let count = 0;
   await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
-    await tx<IndexRow[]>`
-      SELECT l.user_id, u.username, l.total_score, l.games_played, g.games_played AS name_version
-      FROM leaderboard l
-      JOIN users u USING (user_id)
-      JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
-      WHERE l.board = ${board}`.cursor(chunkSize, async (rows) => {
+    // On the global board a row's own games_played is the name version: no self-join.
+    const query =
+      board === 'global'
+        ? tx<IndexRow[]>`
+            SELECT l.user_id, u.username, l.total_score, l.games_played, l.games_played AS name_version
+            FROM leaderboard l JOIN users u USING (user_id)
+            WHERE l.board = 'global'`
+        : tx<IndexRow[]>`
+            SELECT l.user_id, u.username, l.total_score, l.games_played, g.games_played AS name_version
+            FROM leaderboard l
+            JOIN users u USING (user_id)
+            JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
+            WHERE l.board = ${board}`;
+    await query.cursor(chunkSize, async (rows) => {
       count += rows.length;
       await onChunk(rows);
     });
