@@ -21,14 +21,25 @@ export const score = intIn(0, MAX_SCORE);
 export const gameMode = z.string().regex(GAME_MODE_PATTERN, { message: 'must match ^[a-z0-9_-]{1,32}$' });
 
 const USERNAME_PATTERN = new RegExp(`^[^\\p{Cc}]{1,${MAX_USERNAME_CODE_POINTS}}$`, 'u');
-export const username = z
-  .string()
-  .regex(USERNAME_PATTERN, { message: `must be 1..${MAX_USERNAME_CODE_POINTS} code points with no control characters` });
+/**
+ * Text that can be stored as it was sent: well-formed Unicode (no lone surrogate, which would be
+ * stored as U+FFFD) and no NUL (which PostgreSQL text cannot hold).
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u; // with the u flag, only unpaired halves match
+const storableText = () =>
+  z
+    .string()
+    .refine((s) => !LONE_SURROGATE.test(s), { message: 'must be well-formed Unicode (no lone surrogates)' })
+    .refine((s) => !s.includes('\u0000'), { message: 'must not contain NUL' });
+
+export const username = storableText().regex(USERNAME_PATTERN, {
+  message: `must be 1..${MAX_USERNAME_CODE_POINTS} code points with no control characters`,
+});
 
 const SUBMISSION_ID_PATTERN = new RegExp(`^[\\s\\S]{1,${MAX_SUBMISSION_ID_CODE_POINTS}}$`, 'u');
-export const submissionId = z
-  .string()
-  .regex(SUBMISSION_ID_PATTERN, { message: `must be 1..${MAX_SUBMISSION_ID_CODE_POINTS} code points` });
+export const submissionId = storableText().regex(SUBMISSION_ID_PATTERN, {
+  message: `must be 1..${MAX_SUBMISSION_ID_CODE_POINTS} code points`,
+});
 
 export const board = z
   .string()

@@ -20,7 +20,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { SubmitGuard } from './limits/submit-guard.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
-import { connect, ensureDatabase, type Sql } from './store/db.ts';
+import { clockSkewMs, connect, ensureDatabase, type Sql } from './store/db.ts';
 import { SubmitPipeline } from './submit-pipeline.ts';
 import { migrate } from './store/migrate.ts';
 import { uWS, type us_listen_socket } from './uws.ts';
@@ -72,6 +72,10 @@ async function openPostgres(config: Config, log: Logger): Promise<Sql> {
     const sql = connect({ url: config.databaseUrl, poolSize: config.pgPoolSize, connectTimeoutS: timeoutS, logger: log });
     const applied = await withTimeout('migrations', config.startupTimeoutMs * 4, migrate(sql));
     if (applied.length > 0) log.info({ applied }, 'applied migrations');
+    const skewMs = await clockSkewMs(sql);
+    if (Math.abs(skewMs) > config.pgQueryTimeoutMs / 4) {
+      log.warn({ skewMs, pgQueryTimeoutMs: config.pgQueryTimeoutMs }, 'this host and PostgreSQL disagree on the time: submit deadlines will be off by that much (sync the clocks)');
+    }
     return sql;
   } catch (err) {
     throw new StartupError(`cannot use PostgreSQL at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`, { cause: err });
@@ -152,12 +156,14 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     log,
     maxBatch: config.groupCommitMax,
     maxConcurrent: config.groupCommitConcurrency,
+    queryTimeoutMs: config.pgQueryTimeoutMs,
     onCommitted: (updates) => {
       for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
     },
   });
   const leaderboard = new Leaderboard({
     sql,
+    queryTimeoutMs: config.pgQueryTimeoutMs,
     writes,
     index,
     maintainer,

@@ -1,27 +1,37 @@
 /**
  * Coalesces calls made in the same event-loop turn (and while earlier batches are in flight) into
  * batches, runs at most `maxConcurrent` batches at once, and gives each caller its own result.
- * Under light load a call goes out alone on the next turn; under heavy load batches grow by
+ * A batch may be answered before its work is over (a deadline passed): it then holds its slot
+ * until that work ends, so abandoned work never piles up behind the limit. A call that waits
+ * longer than `maxWaitMs` for a slot is refused. Under light load a call goes out alone on the next turn; under heavy load batches grow by
  * themselves, which is what makes group commit cheap: no timer ever holds a request back.
  */
 export interface BatcherOptions {
   maxBatch: number;
   maxConcurrent: number;
+  /** A call still waiting for a slot after this long is rejected with `expired()`. */
+  maxWaitMs?: number;
+  expired?: () => Error;
 }
 
 interface Pending<I, O> {
   input: I;
   resolve: (o: O) => void;
   reject: (e: unknown) => void;
+  at: number;
 }
 
-/** Runs one batch: returns one result (or an Error to reject with) per input, in order. */
-export type BatchRunner<I, O> = (inputs: I[]) => Promise<(O | Error)[]>;
+/**
+ * Runs one batch: returns one result (or an Error to reject with) per input, in order. Work that
+ * goes on after the batch is answered is passed to `hold`: the slot stays taken until it settles.
+ */
+export type BatchRunner<I, O> = (inputs: I[], hold: (work: Promise<unknown>) => void) => Promise<(O | Error)[]>;
 
 export class Batcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private running = 0;
   private scheduled = false;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly run: BatchRunner<I, O>,
@@ -31,7 +41,8 @@ export class Batcher<I, O> {
 
   add(input: I): Promise<O> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ input, resolve, reject, at: Date.now() });
+      if (this.opts.maxWaitMs !== undefined && !this.sweeper) this.armSweeper(this.opts.maxWaitMs);
       if (!this.scheduled) {
         this.scheduled = true;
         // After this turn's I/O callbacks: every frame read in this turn joins the batch.
@@ -53,16 +64,37 @@ export class Batcher<I, O> {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.running++;
       this.onBatch?.(batch.length);
-      this.execute(batch).finally(() => {
-        this.running--;
-        this.pump();
-      });
+      const held: Promise<unknown>[] = [];
+      this.execute(batch, held)
+        .then(() => Promise.allSettled(held))
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
     }
   }
 
-  private async execute(batch: Pending<I, O>[]): Promise<void> {
+  /** Refuses the calls that waited too long for a slot (the oldest are first in the queue). */
+  private armSweeper(delayMs: number): void {
+    this.sweeper = setTimeout(() => {
+      this.sweeper = undefined;
+      const maxWait = this.opts.maxWaitMs!;
+      const now = Date.now();
+      while (this.queue.length > 0 && now - this.queue[0]!.at >= maxWait) {
+        const p = this.queue.shift()!;
+        p.reject(this.opts.expired?.() ?? new Error(`no slot within ${maxWait} ms`));
+      }
+      if (this.queue.length > 0) this.armSweeper(Math.max(1, this.queue[0]!.at + maxWait - now));
+    }, delayMs);
+    this.sweeper.unref();
+  }
+
+  private async execute(batch: Pending<I, O>[], held: Promise<unknown>[]): Promise<void> {
     try {
-      const results = await this.run(batch.map((p) => p.input));
+      const results = await this.run(
+        batch.map((p) => p.input),
+        (work) => held.push(work),
+      );
       batch.forEach((p, i) => {
         const r = results[i];
         if (r instanceof Error) p.reject(r);

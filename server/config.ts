@@ -26,6 +26,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PG_POOL_SIZE: int(1, 200, 10),
+  PG_QUERY_TIMEOUT_MS: int(50, 600_000, 5000),
   GROUP_COMMIT_MAX: int(1, 10_000, 256),
   GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
@@ -91,6 +92,8 @@ export interface Config {
   /** Human-readable logs (pino-pretty); defaults to true in development only. */
   readonly logPretty: boolean;
   readonly pgPoolSize: number;
+  /** A PostgreSQL call with no answer by then fails the request with `unavailable`. */
+  readonly pgQueryTimeoutMs: number;
   /** Most submits committed in one transaction, and transactions of submits in flight at once. */
   readonly groupCommitMax: number;
   readonly groupCommitConcurrency: number;
@@ -155,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: (e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty',
     pgPoolSize: e.PG_POOL_SIZE,
+    pgQueryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
     groupCommitMax: e.GROUP_COMMIT_MAX,
     groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,

@@ -27,11 +27,13 @@ import type { SubmitGuard } from './limits/submit-guard.ts';
 import type { SubmitPipeline } from './submit-pipeline.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { isConnectionError, type Sql } from './store/db.ts';
+import { isConnectionError, withDeadline, type Sql } from './store/db.ts';
 import * as db from './store/scores.ts';
 
 export interface LeaderboardDeps {
   sql: Sql;
+  /** A PostgreSQL call without an answer by then fails as `unavailable`. */
+  queryTimeoutMs: number;
   /** The batched write path (see submit-pipeline.ts). */
   writes: SubmitPipeline;
   index: RankIndex;
@@ -153,10 +155,10 @@ export class Leaderboard {
     }
   }
 
-  /** Runs PostgreSQL work; an unreachable database becomes `unavailable`. */
+  /** Runs PostgreSQL work; an unreachable or stalled database becomes `unavailable`. */
   private async db<T>(call: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.timed('postgres', call, fn);
+      return await this.timed('postgres', call, () => withDeadline(fn(), this.d.queryTimeoutMs));
     } catch (err) {
       if (isConnectionError(err)) throw unavailable('the database is unavailable; retry later', err);
       throw err;

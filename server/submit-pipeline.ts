@@ -11,7 +11,7 @@ import type { IndexMaintainer } from './index/maintainer.ts';
 import type { IndexUpdate, RankIndex } from './index/rank-index.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { isConnectionError, type Sql } from './store/db.ts';
+import { QueryTimeout, isConnectionError, isDeadlinePassed, withDeadline, type Sql } from './store/db.ts';
 import { commitBatch } from './store/group-commit.ts';
 import type { SubmitResult } from './store/scores.ts';
 
@@ -31,6 +31,7 @@ export interface SubmitPipelineDeps {
   onCommitted?: (updates: readonly IndexUpdate[]) => void;
   maxBatch: number;
   maxConcurrent: number;
+  queryTimeoutMs: number;
 }
 
 /** The index updates one committed submit makes: its two boards, and a rename's other boards. */
@@ -46,12 +47,25 @@ export function updatesOf(req: SubmitRequest, r: SubmitResult): IndexUpdate[] {
   ];
 }
 
+/** The boards a batch's submits write. */
+function boardsOf(reqs: readonly SubmitRequest[]): string[] {
+  return [GLOBAL_BOARD, ...new Set(reqs.map((r) => modeBoard(r.game_mode)))];
+}
+
 export class SubmitPipeline {
   private readonly batcher: Batcher<SubmitRequest, Committed>;
 
   constructor(private readonly d: SubmitPipelineDeps) {
-    this.batcher = new Batcher((reqs) => this.run(reqs), { maxBatch: d.maxBatch, maxConcurrent: d.maxConcurrent }, (n) =>
-      d.metrics.groupCommitSize.observe(n),
+    this.batcher = new Batcher(
+      (reqs, hold) => this.run(reqs, hold),
+      {
+        maxBatch: d.maxBatch,
+        maxConcurrent: d.maxConcurrent,
+        // Every commit slot taken by work PostgreSQL does not answer: waiting longer is pointless.
+        maxWaitMs: d.queryTimeoutMs,
+        expired: () => unavailable('the database is not answering; retry later'),
+      },
+      (n) => d.metrics.groupCommitSize.observe(n),
     );
   }
 
@@ -59,37 +73,84 @@ export class SubmitPipeline {
     return this.batcher.add(req);
   }
 
-  private async run(reqs: SubmitRequest[]): Promise<(Committed | Error)[]> {
+  private async run(reqs: SubmitRequest[], hold: (work: Promise<unknown>) => void): Promise<(Committed | Error)[]> {
     const token = this.d.journal?.begin(reqs.map((r) => r.user_id));
+    let tokenHandedOver = false;
     try {
       let results: (SubmitResult | Error)[];
       const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
+      // PostgreSQL itself refuses to commit after the deadline (sql/004), so a submit answered
+      // `unavailable` for want of an answer by then did not commit, unless it finished just in
+      // time and only the answer was late: settleLate() then gives the index what it missed.
+      const commit = commitBatch(this.d.sql, reqs, new Date(Date.now() + this.d.queryTimeoutMs));
       try {
-        results = await commitBatch(this.d.sql, reqs);
+        results = await withDeadline(commit, this.d.queryTimeoutMs);
       } catch (err) {
-        if (!isConnectionError(err)) throw err;
-        // The connection may have died after the commit: whether it happened is unknown, so the
-        // boards it would touch are rebuilt rather than trusted. (Clients retry with their
-        // submission_id and learn the outcome.)
-        this.d.maintainer.markDirty([GLOBAL_BOARD, ...new Set(reqs.map((r) => modeBoard(r.game_mode)))]);
+        if (err instanceof QueryTimeout) {
+          tokenHandedOver = true;
+          hold(this.settleLate(reqs, commit, token));
+        } else if (isDeadlinePassed(err)) {
+          // Refused by PostgreSQL (the clocks disagree, or the answer raced the timer): not committed.
+        } else if (isConnectionError(err)) {
+          // The connection may have died after the commit: whether it happened is unknown, so the
+          // boards it would touch are rebuilt rather than trusted. (Clients retry with their
+          // submission_id and learn the outcome.)
+          this.d.maintainer.markDirty(boardsOf(reqs));
+        } else {
+          throw err;
+        }
         throw unavailable('the database is unavailable; retry later', err);
       } finally {
         end();
       }
-      const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r)));
-      const all = perReq.flat();
-      const outcomes = all.length > 0 ? await this.applyToIndex(all) : [];
-      if (all.length > 0) {
-        this.d.metrics.submits.inc(perReq.filter((u) => u.length > 0).length);
-        this.d.onCommitted?.(all);
-      }
+      const { perReq, outcomes } = await this.publish(reqs, results);
+      // Rows retried alone after their batch failed can meet the outage one by one.
+      const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
+      if (lost.some(isConnectionError)) this.d.maintainer.markDirty(boardsOf(reqs));
       let at = 0;
       return results.map((r, i) => {
-        if (r instanceof Error) return r;
+        if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
         const first = outcomes[at];
         at += perReq[i]!.length;
         return { result: r, indexRank: perReq[i]!.length > 0 && first?.applied ? first.rank : undefined };
       });
+    } finally {
+      if (token !== undefined && !tokenHandedOver) this.d.journal!.end(token);
+    }
+  }
+
+  /** Applies committed results to the rank index and announces them to the live feeds. */
+  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[]) {
+    const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r)));
+    const all = perReq.flat();
+    const outcomes = all.length > 0 ? await this.applyToIndex(all) : [];
+    if (all.length > 0) {
+      this.d.metrics.submits.inc(perReq.filter((u) => u.length > 0).length);
+      this.d.onCommitted?.(all);
+    }
+    return { perReq, outcomes };
+  }
+
+  /**
+   * The batch was answered `unavailable` at its deadline while its statement was still out. When
+   * the statement ends: a commit is applied to the index like any other; PostgreSQL's refusal
+   * (LB001) means nothing happened; anything else, or no end within two more deadlines, leaves the
+   * outcome unknown and the boards are rebuilt. The journal entry stays until then, so a crash
+   * meanwhile leaves the boards to another instance's reaper.
+   */
+  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined) {
+    try {
+      const results = await withDeadline(commit, 2 * this.d.queryTimeoutMs);
+      const { perReq } = await this.publish(reqs, results);
+      const n = perReq.filter((u) => u.length > 0).length;
+      if (n > 0) this.d.log.warn({ committed: n, batch: reqs.length }, 'submits committed after their deadline; applied to the rank index late');
+    } catch (err) {
+      if (isDeadlinePassed(err)) {
+        this.d.log.info({ batch: reqs.length }, 'submits past their deadline were refused by PostgreSQL; nothing committed');
+      } else {
+        this.d.log.warn({ err, batch: reqs.length }, 'outcome of submits past their deadline is unknown; their boards will be rebuilt');
+        this.d.maintainer.markDirty(boardsOf(reqs));
+      }
     } finally {
       if (token !== undefined) this.d.journal!.end(token);
     }

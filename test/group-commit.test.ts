@@ -8,6 +8,7 @@ import type { RunningApp } from '../server/app.ts';
 import type { Connection } from '../client/sdk/connection.ts';
 import { Model } from './support/model.ts';
 import { connectWs, startTestApp, token } from './support/servers.ts';
+import { openSql } from './support/index-state.ts';
 import { freshStores, type FreshStores } from './support/stores.ts';
 
 let stores: FreshStores;
@@ -58,4 +59,39 @@ it('answers every submit of a large concurrent burst exactly as the model does',
   const batches = sizes.values.find((v) => v.metricName === 'leaderboard_group_commit_size_count')!.value;
   // 1200 submits in far fewer transactions: the burst really was committed in groups.
   expect(batches).toBeLessThan(600);
+});
+
+it('PostgreSQL refuses a submit whose deadline has passed, before it starts or while it waits on a lock, and writes nothing', async () => {
+  const sql = openSql(stores.databaseUrl);
+  try {
+    const call = (deadline: Date, sid: string) =>
+      sql`SELECT * FROM lb_submit_before(${deadline}, ${[70001]}::bigint[], ${[5]}::bigint[], ${['ranked']}::text[], ${[null]}::text[], ${[sid]}::text[])`;
+    await expect(call(new Date(Date.now() - 1000), 'late-1')).rejects.toMatchObject({ code: 'LB001' });
+    expect(await sql`SELECT 1 FROM users WHERE user_id = 70001`).toHaveLength(0);
+
+    expect((await call(new Date(Date.now() + 60_000), 'in-time'))[0]!.status).toBe('ok');
+    // Another transaction holds the user until after the deadline: the submit rolls back.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = sql.begin(async (tx) => {
+      await tx`SELECT 1 FROM users WHERE user_id = 70001 FOR UPDATE`;
+      locked();
+      await held;
+    });
+    await isLocked;
+    const waiting = call(new Date(Date.now() + 200), 'late-2').then(
+      () => 'committed',
+      (err: { code?: string }) => err.code,
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    release();
+    await holder;
+    expect(await waiting).toBe('LB001');
+    expect(await sql`SELECT submission_id FROM game_sessions WHERE user_id = 70001`).toEqual([{ submission_id: 'in-time' }]);
+    expect(await sql`SELECT total_score FROM leaderboard WHERE user_id = 70001 AND board = 'global'`).toEqual([{ total_score: 5 }]);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 });

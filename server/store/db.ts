@@ -26,6 +26,9 @@ export function connect(opts: DbOptions): Sql {
     max: opts.poolSize,
     connect_timeout: opts.connectTimeoutS,
     idle_timeout: 60,
+    // Reconnect quickly once the database is back (the default waits up to several seconds
+    // between attempts after a few failures): 50 ms doubling, at most 0.5 s.
+    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 0.5),
     types: { bigint: bigintAsNumber },
     onnotice: (notice) => opts.logger?.debug({ notice: notice.message }, 'postgres notice'),
     connection: { application_name: 'leaderboard' },
@@ -58,8 +61,39 @@ export async function ensureDatabase(url: string, connectTimeoutS: number): Prom
   }
 }
 
+/** How far PostgreSQL's clock is ahead of this host's, in ms (submit deadlines compare the two). */
+export async function clockSkewMs(sql: Sql): Promise<number> {
+  const before = Date.now();
+  const [row] = await sql<{ ms: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`;
+  const after = Date.now();
+  return Math.round(row!.ms - (before + after) / 2);
+}
+
+/** A query that got no answer within the deadline: the database is unreachable or stalled. */
+export class QueryTimeout extends Error {
+  readonly code = 'QUERY_TIMEOUT';
+}
+
+/**
+ * Rejects with QueryTimeout if `p` has not settled within `ms`. The query itself may still run
+ * (and a submit may still commit): callers treat the outcome as unknown, like a lost connection.
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueryTimeout(`no answer from PostgreSQL within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** PostgreSQL refused a submit whose deadline had passed: it did not commit (sql/004). */
+export function isDeadlinePassed(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'LB001';
+}
+
 /** Connection-level failures: the database cannot be reached, as opposed to a query's own error. */
 const CONNECTION_ERRORS = new Set([
+  'QUERY_TIMEOUT',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

@@ -7,7 +7,7 @@
  * cannot fail its neighbours.
  */
 import type { SubmitRequest } from '../../protocol/index.ts';
-import { isConnectionError, type Sql } from './db.ts';
+import { isConnectionError, isDeadlinePassed, type Sql } from './db.ts';
 import { submit, submitBatch, type SubmitResult } from './scores.ts';
 
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -17,24 +17,29 @@ export function sortForLocking(reqs: readonly SubmitRequest[]): number[] {
   return reqs.map((_, i) => i).sort((a, b) => reqs[a]!.user_id - reqs[b]!.user_id || a - b);
 }
 
-/** Commits a batch; one result (or the Error of that row alone) per request, in the order given. */
-export async function commitBatch(sql: Sql, reqs: readonly SubmitRequest[]): Promise<(SubmitResult | Error)[]> {
-  if (reqs.length === 1) return [await submit(sql, reqs[0]!)];
+/**
+ * Commits a batch; one result (or the Error of that row alone) per request, in the order given.
+ * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/004).
+ */
+export async function commitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date): Promise<(SubmitResult | Error)[]> {
+  if (reqs.length === 1) return [await submit(sql, reqs[0]!, deadline)];
   const order = sortForLocking(reqs);
   const sorted = order.map((i) => reqs[i]!);
   for (let attempt = 1; ; attempt++) {
     try {
-      const rows = await submitBatch(sql, sorted);
+      const rows = await submitBatch(sql, sorted, deadline);
       const out: SubmitResult[] = new Array(reqs.length);
       rows.forEach((row, k) => (out[order[k]!] = row));
       return out;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code && RETRYABLE.has(code) && attempt < ATTEMPTS) continue;
-      if (isConnectionError(err)) throw err;
+      if (isConnectionError(err) || isDeadlinePassed(err)) throw err;
       // Something in one row failed the whole transaction: nothing committed, so each row goes
       // again alone and only the guilty one fails.
-      return Promise.all(reqs.map((r) => submit(sql, r).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+      return Promise.all(
+        reqs.map((r) => submit(sql, r, deadline).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+      );
     }
   }
 }

@@ -19,22 +19,23 @@ export interface SubmitResult {
   other_boards: string[] | null;
 }
 
-export async function submit(sql: Sql, r: SubmitRequest): Promise<SubmitResult> {
-  const [row] = await sql<SubmitResult[]>`
-    SELECT * FROM lb_submit(${r.user_id}, ${r.score}, ${r.game_mode}, ${r.username ?? null}, ${r.submission_id ?? null})`;
+/** One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/004). */
+export async function submit(sql: Sql, r: SubmitRequest, deadline: Date): Promise<SubmitResult> {
+  const [row] = await submitBatch(sql, [r], deadline);
   return row!;
 }
 
 /** Many submits in one transaction and one round trip; one result per request, in order. */
-export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[]): Promise<SubmitResult[]> {
+export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date): Promise<SubmitResult[]> {
   const rows = await sql<(SubmitResult & { ord: number })[]>`
-    SELECT * FROM lb_submit_batch(
+    SELECT * FROM lb_submit_before(
+      ${deadline},
       ${sql.array(reqs.map((r) => r.user_id), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.score), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.game_mode), 25)}::text[],
       ${sql.array(reqs.map((r) => r.username ?? null) as string[], 25)}::text[],
       ${sql.array(reqs.map((r) => r.submission_id ?? null) as string[], 25)}::text[])`;
-  if (rows.length !== reqs.length) throw new Error(`lb_submit_batch returned ${rows.length} rows for ${reqs.length} submits`);
+  if (rows.length !== reqs.length) throw new Error(`lb_submit_before returned ${rows.length} rows for ${reqs.length} submits`);
   return rows.sort((a, b) => a.ord - b.ord);
 }
 

@@ -1,13 +1,16 @@
 /**
  * A loopback TCP proxy that can cut one client off its server: `cut` drops every open connection
  * and refuses new ones until `heal`. It stands for a network partition between one server instance
- * and Redis while the others still reach it.
+ * and Redis (or PostgreSQL) while the others still reach it. `stall` is the silent kind of
+ * partition: connections stay open but nothing crosses (bytes wait, as TCP would retransmit them)
+ * and new connections are accepted but get no answer, until `heal` lets everything through.
  */
 import net from 'node:net';
 
 export class TcpProxy {
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private cutOff = false;
+  private stalled = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -38,8 +41,24 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
+  stall(): void {
+    this.stalled = true;
+    for (const [a, b] of this.pairs) {
+      a.unpipe(b);
+      b.unpipe(a);
+      a.pause();
+      b.pause();
+    }
+  }
+
   heal(): void {
     this.cutOff = false;
+    if (!this.stalled) return;
+    this.stalled = false;
+    for (const [a, b] of this.pairs) {
+      a.pipe(b);
+      b.pipe(a);
+    }
   }
 
   async close(): Promise<void> {
@@ -63,6 +82,11 @@ export class TcpProxy {
     // Either side failing ends both: that is all a cut connection can do.
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
+    if (this.stalled) {
+      client.pause();
+      upstream.pause();
+      return;
+    }
     client.pipe(upstream);
     upstream.pipe(client);
   }

@@ -1,0 +1,66 @@
+/**
+ * The batcher: calls of one turn form one batch, at most maxConcurrent batches run, a batch that
+ * hands work to `hold` keeps its slot until that work settles, and calls that wait longer than
+ * maxWaitMs for a slot are refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../server/batcher.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Batcher', () => {
+  it('batches the calls of one turn and answers each with its own result', async () => {
+    const sizes: number[] = [];
+    const b = new Batcher<number, number>(async (xs) => xs.map((x) => (x < 0 ? new Error(`bad ${x}`) : x * 2)), { maxBatch: 10, maxConcurrent: 1 }, (n) =>
+      sizes.push(n),
+    );
+    const results = await Promise.allSettled([1, 2, -3, 4].map((x) => b.add(x)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([2, 4, 'bad -3', 8]);
+    expect(sizes).toEqual([4]);
+  });
+
+  it('keeps a slot taken by held work after the batch is answered, and frees it when the work ends', async () => {
+    let finish!: () => void;
+    const work = new Promise<void>((r) => (finish = r));
+    const started: number[][] = [];
+    const b = new Batcher<number, number>(
+      async (xs, hold) => {
+        started.push(xs);
+        if (xs[0] === 1) hold(work);
+        return xs;
+      },
+      { maxBatch: 1, maxConcurrent: 1 },
+    );
+    expect(await b.add(1)).toBe(1); // answered while its work goes on
+    const second = b.add(2);
+    await sleep(30);
+    expect(started).toEqual([[1]]); // the only slot is still held
+    finish();
+    expect(await second).toBe(2);
+    expect(started).toEqual([[1], [2]]);
+  });
+
+  it('refuses calls that wait for a slot longer than maxWaitMs, and runs the rest once a slot frees', async () => {
+    let finish!: () => void;
+    const blocked = new Promise<void>((r) => (finish = r));
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        if (xs[0] === 0) await blocked;
+        return xs;
+      },
+      { maxBatch: 1, maxConcurrent: 1, maxWaitMs: 50, expired: () => new Error('expired') },
+    );
+    const first = b.add(0);
+    await sleep(5);
+    const waiting = b.add(1);
+    const t0 = Date.now();
+    await expect(waiting).rejects.toThrow('expired');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const late = b.add(2);
+    finish();
+    expect(await first).toBe(0);
+    expect(await late).toBe(2);
+    await sleep(10);
+    expect(b.size).toBe(0);
+  });
+});
