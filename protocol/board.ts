@@ -23,3 +23,11 @@ export function isBoardId(board: string): boolean {
 export function boardsForMode(gameMode: string): [BoardId, BoardId] {
   return [GLOBAL_BOARD, modeBoard(gameMode)];
 }
+
+/**
+ * What a board keeps per player (a spec addition, see protocol/extensions.md): the sum of their
+ * scores (v1's behaviour and the default), their best single score, or their latest one.
+ */
+export const WRITE_MODES = ['sum', 'best', 'latest'] as const;
+export type WriteMode = (typeof WRITE_MODES)[number];
+export const DEFAULT_WRITE_MODE: WriteMode = 'sum';

@@ -4,6 +4,7 @@
  * shutdown. `startApp` is what main.ts runs and what tests start in-process.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { CLOSE_CODES, type HealthReply } from '../protocol/index.ts';
 import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
@@ -20,6 +21,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { SubmitGuard } from './limits/submit-guard.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
+import { EMPTY_BOARD_CONFIG, applyBoardConfig, parseBoardConfig, type BoardConfig } from './board-config.ts';
 import { clockSkewMs, connect, ensureDatabase, type Sql } from './store/db.ts';
 import { SubmitPipeline } from './submit-pipeline.ts';
 import { migrate } from './store/migrate.ts';
@@ -63,6 +65,16 @@ function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+/** The per-board settings, checked before anything is touched. */
+async function readBoardConfig(config: Config): Promise<BoardConfig> {
+  if (!config.boardsConfigPath) return EMPTY_BOARD_CONFIG;
+  try {
+    return parseBoardConfig(await readFile(config.boardsConfigPath, 'utf8'), config.boardsConfigPath);
+  } catch (err) {
+    throw new StartupError(`cannot use BOARDS_CONFIG: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 async function openPostgres(config: Config, log: Logger): Promise<Sql> {
@@ -126,7 +138,14 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     log.warn({ devServerToken: token }, 'JWT_SECRET is not set: using a random secret for this run; the token below has role server');
   }
 
+  const boards = await readBoardConfig(config);
   const sql = await openPostgres(config, log);
+  try {
+    await applyBoardConfig(sql, boards);
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw new StartupError(`cannot apply the board settings: ${(err as Error).message}`, { cause: err });
+  }
   let redis: Redis;
   try {
     redis = await openRedis(config, log);

@@ -6,12 +6,17 @@
  * longer than `maxWaitMs` for a slot is refused. Under light load a call goes out alone on the next turn; under heavy load batches grow by
  * themselves, which is what makes group commit cheap: no timer ever holds a request back.
  */
-export interface BatcherOptions {
+export interface BatcherOptions<I = unknown> {
   maxBatch: number;
   maxConcurrent: number;
   /** A call still waiting for a slot after this long is rejected with `expired()`. */
   maxWaitMs?: number;
   expired?: () => Error;
+  /**
+   * Calls with the same key never run in two batches at once, so they take effect in the order
+   * they were made (several may share one batch: the runner keeps their order within it).
+   */
+  keyOf?: (input: I) => unknown;
 }
 
 interface Pending<I, O> {
@@ -32,10 +37,12 @@ export class Batcher<I, O> {
   private running = 0;
   private scheduled = false;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Keys of the calls in running batches, with how many such batches hold each. */
+  private readonly busy = new Map<unknown, number>();
 
   constructor(
     private readonly run: BatchRunner<I, O>,
-    private readonly opts: BatcherOptions,
+    private readonly opts: BatcherOptions<I>,
     private readonly onBatch?: (size: number) => void,
   ) {}
 
@@ -61,7 +68,9 @@ export class Batcher<I, O> {
 
   private pump(): void {
     while (this.running < this.opts.maxConcurrent && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.maxBatch);
+      const batch = this.take();
+      if (batch.length === 0) return; // every waiting call's key is busy: a finishing batch pumps again
+      const keys = this.hold(batch);
       this.running++;
       this.onBatch?.(batch.length);
       const held: Promise<unknown>[] = [];
@@ -69,8 +78,39 @@ export class Batcher<I, O> {
         .then(() => Promise.allSettled(held))
         .finally(() => {
           this.running--;
+          this.release(keys);
           this.pump();
         });
+    }
+  }
+
+  /** The next batch: the oldest calls, skipping (and keeping in order) those whose key is busy. */
+  private take(): Pending<I, O>[] {
+    const keyOf = this.opts.keyOf;
+    if (!keyOf || this.busy.size === 0) return this.queue.splice(0, this.opts.maxBatch);
+    const batch: Pending<I, O>[] = [];
+    const rest: Pending<I, O>[] = [];
+    for (const p of this.queue) {
+      if (batch.length < this.opts.maxBatch && !this.busy.has(keyOf(p.input))) batch.push(p);
+      else rest.push(p);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private hold(batch: Pending<I, O>[]): unknown[] {
+    const keyOf = this.opts.keyOf;
+    if (!keyOf) return [];
+    const keys = [...new Set(batch.map((p) => keyOf(p.input)))];
+    for (const k of keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
+    return keys;
+  }
+
+  private release(keys: unknown[]): void {
+    for (const k of keys) {
+      const n = this.busy.get(k)! - 1;
+      if (n === 0) this.busy.delete(k);
+      else this.busy.set(k, n);
     }
   }
 

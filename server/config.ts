@@ -27,6 +27,7 @@ const envSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PG_POOL_SIZE: int(1, 200, 10),
   PG_QUERY_TIMEOUT_MS: int(50, 600_000, 5000),
+  BOARDS_CONFIG: z.string().min(1).optional(),
   GROUP_COMMIT_MAX: int(1, 10_000, 256),
   GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
@@ -94,6 +95,8 @@ export interface Config {
   readonly pgPoolSize: number;
   /** A PostgreSQL call with no answer by then fails the request with `unavailable`. */
   readonly pgQueryTimeoutMs: number;
+  /** Path of the per-board settings file (write modes; see server/board-config.ts), if any. */
+  readonly boardsConfigPath: string | undefined;
   /** Most submits committed in one transaction, and transactions of submits in flight at once. */
   readonly groupCommitMax: number;
   readonly groupCommitConcurrency: number;
@@ -159,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logPretty: (e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty',
     pgPoolSize: e.PG_POOL_SIZE,
     pgQueryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
+    boardsConfigPath: e.BOARDS_CONFIG,
     groupCommitMax: e.GROUP_COMMIT_MAX,
     groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,

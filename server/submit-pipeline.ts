@@ -64,6 +64,8 @@ export class SubmitPipeline {
         // Every commit slot taken by work PostgreSQL does not answer: waiting longer is pointless.
         maxWaitMs: d.queryTimeoutMs,
         expired: () => unavailable('the database is not answering; retry later'),
+        // A user's submits commit in the order they came (`latest` boards, replies' running totals).
+        keyOf: (req) => req.user_id,
       },
       (n) => d.metrics.groupCommitSize.observe(n),
     );

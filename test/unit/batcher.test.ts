@@ -63,4 +63,26 @@ describe('Batcher', () => {
     await sleep(10);
     expect(b.size).toBe(0);
   });
+
+  it('never runs calls with the same key in two batches at once, keeping their order', async () => {
+    const log: string[] = [];
+    let inFlight = new Set<string>();
+    const b = new Batcher<string, string>(
+      async (xs) => {
+        const keys = new Set(xs.map((x) => x[0]!));
+        for (const k of keys) expect(inFlight.has(k), `key ${k} in two batches`).toBe(false);
+        inFlight = new Set([...inFlight, ...keys]);
+        log.push(xs.join(','));
+        await sleep(5);
+        for (const k of keys) inFlight.delete(k);
+        return xs;
+      },
+      { maxBatch: 2, maxConcurrent: 4, keyOf: (x) => x[0] },
+    );
+    // a1 a2 fill the first batch; a3 must wait for it although slots are free; b1 c1 go at once.
+    const calls = ['a1', 'a2', 'a3', 'b1', 'c1', 'a4'].map((x) => b.add(x));
+    expect(await Promise.all(calls)).toEqual(['a1', 'a2', 'a3', 'b1', 'c1', 'a4']);
+    expect(log).toEqual(['a1,a2', 'b1,c1', 'a3,a4']);
+  });
 });
+
