@@ -4,7 +4,11 @@
  */
 
 /** Request operations a client may send. */
-export const OPS = ['submit', 'rank', 'top', 'around', 'history', 'ping', 'subscribe', 'unsubscribe', 'boards'] as const;
+export const OPS = [
+  'submit', 'rank', 'top', 'around', 'history', 'ping', 'subscribe', 'unsubscribe',
+  // Additions to v1 (protocol/extensions.md).
+  'boards', 'ranks', 'page',
+] as const;
 export type Op = (typeof OPS)[number];
 
 /** Operations the server sends that are not the echo of a request op. */

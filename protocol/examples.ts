@@ -23,6 +23,14 @@ export const HTTP_EXAMPLES = {
     },
   },
   boards: { query: {}, reply: { boards: ['global', 'mode:casual', 'mode:ranked'] } },
+  ranks: {
+    query: { user_ids: [42, 9, 5, 7], board: 'global' },
+    reply: { board: 'global', entries: [entry(1, 7, 'ace', 120_000, 80), entry(2, 9, 'kit', 99_000, 70), entry(2, 42, 'nova', 99_000, 61)], missing: [5] },
+  },
+  page: {
+    query: { board: 'global', limit: 2, after_total: 120_000, after_user_id: 7 },
+    reply: { board: 'global', entries: [entry(2, 9, 'kit', 99_000, 70), entry(2, 42, 'nova', 99_000, 61)], next: { total_score: 99_000, user_id: 42 } },
+  },
   rank: {
     query: { user_id: 42, board: 'global' },
     reply: { board: 'global', user_id: 42, username: 'nova', rank: 2, total_score: 99_000, games_played: 61, percentile: 66.67, total_players: 3 },

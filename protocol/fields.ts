@@ -2,7 +2,7 @@
  * zod schemas for the individual fields of the contract, shared by WebSocket frames and HTTP bodies.
  */
 import { z } from 'zod';
-import { BOARD_PATTERN, GAME_MODE_PATTERN, GLOBAL_BOARD } from './board.ts';
+import { BOARD_PATTERN, GAME_MODE_PATTERN, GLOBAL_BOARD, isBoardId } from './board.ts';
 import {
   MAX_RID,
   MAX_SCORE,
@@ -41,9 +41,22 @@ export const submissionId = storableText().regex(SUBMISSION_ID_PATTERN, {
   message: `must be 1..${MAX_SUBMISSION_ID_CODE_POINTS} code points`,
 });
 
+/** A board total: a sum of scores, so it may pass MAX_SCORE (never 2^53). */
+export const total = intIn(0, Number.MAX_SAFE_INTEGER);
+
+/**
+ * A position in a board's listing order (total descending, then user id ascending): the sort key
+ * of a row, which `page` pages after. It holds the total rather than the rank, because a rank
+ * shifts under everyone else's writes while a row's key only moves when that user scores.
+ */
+export const pageCursor = z.object({ total_score: total, user_id: userId });
+
 export const board = z
   .string()
-  .regex(BOARD_PATTERN, { message: 'must be "global" or "mode:<game_mode>"' })
+  .regex(BOARD_PATTERN, {
+    message: 'must be "global" or "mode:<game_mode>", optionally followed by ":daily", ":weekly" or ":monthly" and a period',
+  })
+  .refine(isBoardId, { message: 'names a period that does not exist' })
   .default(GLOBAL_BOARD);
 
 /** `player<digits>` names are reserved for default usernames. */

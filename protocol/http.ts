@@ -3,13 +3,17 @@
  * from the socket's. Bodies and queries are validated by the same request schemas as socket frames.
  */
 import { z } from 'zod';
-import { ERROR_CODE_LIST } from './codes.ts';
+import { ERROR_CODE_LIST, type Op } from './codes.ts';
+import * as f from './fields.ts';
 import { entry, submitReply } from './replies.ts';
+import { REQUEST_SCHEMAS, pageRequest } from './requests.ts';
 
 export const HTTP_ROUTES = {
   submit: { method: 'POST', path: '/api/leaderboard/submit' },
   top: { method: 'GET', path: '/api/leaderboard/top' },
   boards: { method: 'GET', path: '/api/leaderboard/boards' },
+  ranks: { method: 'GET', path: '/api/leaderboard/ranks' },
+  page: { method: 'GET', path: '/api/leaderboard/page' },
   rank: { method: 'GET', path: '/api/leaderboard/rank/:user_id' },
   around: { method: 'GET', path: '/api/leaderboard/around/:user_id' },
   history: { method: 'GET', path: '/api/users/:user_id/history' },
@@ -23,14 +27,42 @@ export const MAX_HTTP_BODY_BYTES = 16 * 1024;
 
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
+/** Query parameters that carry a comma-separated list (`?user_ids=1,2,3`); none of v1's do. */
+const LIST_PARAMS: ReadonlySet<string> = new Set(['user_ids']);
+
+const coerceOne = (value: string): string | number => (DECIMAL.test(value) ? Number(value) : value);
+
 /**
  * Query and path parameters arrive as strings: a plain decimal becomes a number, anything else
- * stays a string so the request schema rejects it with a clear message.
+ * stays a string so the request schema rejects it with a clear message. A list parameter becomes
+ * an array of such values (an empty one when the parameter is empty).
  */
-export function coerceParams(params: Record<string, string>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [key, value] of Object.entries(params)) out[key] = DECIMAL.test(value) ? Number(value) : value;
+export function coerceParams(params: Record<string, string>): Record<string, string | number | (string | number)[]> {
+  const out: Record<string, string | number | (string | number)[]> = {};
+  for (const [key, value] of Object.entries(params)) {
+    out[key] = LIST_PARAMS.has(key) ? (value === '' ? [] : value.split(',').map(coerceOne)) : coerceOne(value);
+  }
   return out;
+}
+
+/**
+ * `page` over HTTP: a query is flat, so the cursor `after` arrives as `after_total` and
+ * `after_user_id` (both or neither) and is put back together before the handler sees it.
+ */
+export const httpPageQuery = pageRequest
+  .omit({ after: true })
+  .extend({ after_total: f.total.optional(), after_user_id: f.userId.optional() })
+  .refine((q) => (q.after_total === undefined) === (q.after_user_id === undefined), {
+    message: 'after_total and after_user_id go together',
+    path: ['after_total'],
+  })
+  .transform(({ after_total, after_user_id, ...rest }) =>
+    after_total === undefined || after_user_id === undefined ? rest : { ...rest, after: { total_score: after_total, user_id: after_user_id } },
+  );
+
+/** The schema a route's query or body is validated with: the op's request schema unless its HTTP shape differs. */
+export function httpRequestSchema(op: Op): z.ZodType {
+  return op === 'page' ? httpPageQuery : REQUEST_SCHEMAS[op];
 }
 
 export const httpSubmitReply = submitReply.extend({ success: z.literal(true) });

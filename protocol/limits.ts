@@ -12,3 +12,9 @@ export const TOP_LIMIT = { min: 1, max: 100, default: 10 } as const;
 export const AROUND_RADIUS = { min: 0, max: 50, default: 5 } as const;
 export const HISTORY_LIMIT = { min: 1, max: 100, default: 20 } as const;
 export const SUBSCRIBE_LIMIT = { min: 1, max: 100, default: 10 } as const;
+
+// Additions to v1 (protocol/extensions.md).
+/** How many user ids one `ranks` request may list. */
+export const RANKS_USER_IDS = { min: 1, max: 100 } as const;
+/** Page sizes of `page`: the same bounds and default as `top`. */
+export const PAGE_LIMIT = TOP_LIMIT;

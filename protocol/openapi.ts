@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './codes.ts';
 import { HTTP_EXAMPLES } from './examples.ts';
-import { HTTP_ROUTES, healthReply, httpError, httpSubmitReply, httpTopReply } from './http.ts';
-import { aroundReply, boardsReply, historyReply, rankReply } from './replies.ts';
+import { HTTP_ROUTES, healthReply, httpError, httpRequestSchema, httpSubmitReply, httpTopReply } from './http.ts';
+import { aroundReply, boardsReply, historyReply, pageReply, rankReply, ranksReply } from './replies.ts';
 import { REQUEST_SCHEMAS } from './requests.ts';
 
 type Json = Record<string, unknown>;
@@ -28,19 +28,27 @@ function errorResponses(codes: ErrorCode[]): Json {
   return out;
 }
 
-/** GET parameters from a request schema: names in the path are path parameters, the rest query. */
+/**
+ * GET parameters from a route's request schema: names in the path are path parameters, the rest
+ * query; a list is written comma-separated (`?user_ids=1,2,3`, OpenAPI's form style unexploded).
+ */
 function parameters(op: keyof typeof REQUEST_SCHEMAS, path: string): Json[] {
-  const props = (schema(REQUEST_SCHEMAS[op], 'input').properties ?? {}) as Record<string, Json>;
-  const required = new Set((schema(REQUEST_SCHEMAS[op], 'input').required ?? []) as string[]);
+  const input = schema(httpRequestSchema(op), 'input');
+  const props = (input.properties ?? {}) as Record<string, Json>;
+  const required = new Set((input.required ?? []) as string[]);
   return Object.entries(props).map(([name, s]) => {
     const inPath = path.includes(`:${name}`);
-    return { name, in: inPath ? 'path' : 'query', required: inPath || required.has(name), schema: s };
+    const list = s.type === 'array' ? { style: 'form', explode: false } : {};
+    return { name, in: inPath ? 'path' : 'query', required: inPath || required.has(name), schema: s, ...list };
   });
 }
 
 const openApiPath = (path: string) => path.replace(/:([a-z_]+)/g, '{$1}');
 
-function getOperation(op: 'top' | 'boards' | 'rank' | 'around' | 'history', summary: string, reply: z.ZodType): Json {
+/** Reads that answer for whatever they are asked (an empty board, users not on it) rather than `not_found`. */
+const NEVER_NOT_FOUND: ReadonlySet<string> = new Set(['top', 'boards', 'ranks', 'page']);
+
+function getOperation(op: 'top' | 'boards' | 'rank' | 'around' | 'history' | 'ranks' | 'page', summary: string, reply: z.ZodType): Json {
   const path = HTTP_ROUTES[op].path;
   return {
     get: {
@@ -49,7 +57,7 @@ function getOperation(op: 'top' | 'boards' | 'rank' | 'around' | 'history', summ
       parameters: parameters(op, path),
       responses: {
         200: { description: 'OK', content: { 'application/json': { schema: schema(reply, 'output'), example: HTTP_EXAMPLES[op].reply } } },
-        ...errorResponses(op === 'top' || op === 'boards' ? ['bad_request', 'unavailable', 'internal'] : ['bad_request', 'not_found', 'unavailable', 'internal']),
+        ...errorResponses(NEVER_NOT_FOUND.has(op) ? ['bad_request', 'unavailable', 'internal'] : ['bad_request', 'not_found', 'unavailable', 'internal']),
       },
     },
   };
@@ -62,7 +70,8 @@ export function openApiDocument(): Json {
     info: {
       title: 'Leaderboard server HTTP API',
       version: '1.0.0',
-      description: 'The JSON mirror of the WebSocket protocol v1. The WebSocket (/ws, MessagePack) carries the same operations plus live subscriptions.',
+      description:
+        'The JSON mirror of the WebSocket protocol v1 and its additions (boards, ranks, page: protocol/extensions.md). The WebSocket (/ws, MessagePack) carries the same operations plus live subscriptions.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -86,6 +95,8 @@ export function openApiDocument(): Json {
       },
       [r.top.path]: getOperation('top', 'The top N of a board', httpTopReply),
       [r.boards.path]: getOperation('boards', 'Every board: global, then each mode scored in', boardsReply),
+      [r.ranks.path]: getOperation('ranks', 'The entries of listed users (a friends list) on a board, in listing order', ranksReply),
+      [r.page.path]: getOperation('page', 'A page of a board in listing order, after a cursor (keyset pagination)', pageReply),
       [openApiPath(r.rank.path)]: getOperation('rank', "A user's rank on a board", rankReply),
       [openApiPath(r.around.path)]: getOperation('around', 'The players around a user', aroundReply),
       [openApiPath(r.history.path)]: getOperation('history', "A user's sessions, newest first", historyReply),

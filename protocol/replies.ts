@@ -51,9 +51,15 @@ export const historyReply = z.object({ user_id: f.userId, sessions: z.array(sess
 export const pongReply = z.object({ time: count });
 
 const epoch = z.union([z.string(), z.number().int()]);
-export const subscribeReply = z.object({ board: z.string(), epoch, seq: count, entries: z.array(entry) });
+/** Addition to v1: on a current-period board (`global:daily`), the period shown (`global:daily:2026-11-30`). */
+const period = z.string().optional();
+export const subscribeReply = z.object({ board: z.string(), epoch, seq: count, entries: z.array(entry), period });
 export const unsubscribeReply = z.object({ board: z.string() });
 export const boardsReply = z.object({ boards: z.array(z.string()) });
+/** `entries` in listing order; `missing`: the listed users not on the board, in the order listed. */
+export const ranksReply = z.object({ board: z.string(), entries: z.array(entry), missing: z.array(f.userId) });
+/** `next`: the cursor of the following page (the last entry's key), null once the board is walked. */
+export const pageReply = z.object({ board: z.string(), entries: z.array(entry), next: f.pageCursor.nullable() });
 
 export const REPLY_SCHEMAS = {
   submit: submitReply,
@@ -65,6 +71,8 @@ export const REPLY_SCHEMAS = {
   subscribe: subscribeReply,
   unsubscribe: unsubscribeReply,
   boards: boardsReply,
+  ranks: ranksReply,
+  page: pageReply,
 } as const satisfies Record<Op, z.ZodType>;
 
 export type ReplyOf<O extends Op> = z.output<(typeof REPLY_SCHEMAS)[O]>;
@@ -73,6 +81,9 @@ export type RankReply = ReplyOf<'rank'>;
 export type TopReply = ReplyOf<'top'>;
 export type AroundReply = ReplyOf<'around'>;
 export type HistoryReply = ReplyOf<'history'>;
+export type RanksReply = ReplyOf<'ranks'>;
+export type PageReply = ReplyOf<'page'>;
+export type PageCursor = z.output<typeof f.pageCursor>;
 
 /** Pushed to subscribers: the rows of the top N that are new or changed, and the user ids that left. */
 export const diffFrame = z.object({
@@ -86,7 +97,20 @@ export const diffFrame = z.object({
 export type DiffFrame = z.output<typeof diffFrame>;
 
 /** Pushed to a subscriber that was resynchronised after falling behind. */
-export const snapshotFrame = z.object({ op: z.literal('snapshot'), board: z.string(), epoch, seq: count, entries: z.array(entry) });
+/**
+ * `period` and `final` are additions to v1: when a current-period board rolls over, its
+ * subscribers get the ended period's final standings (`final: true`) and then a fresh snapshot of
+ * the new period, each naming its period.
+ */
+export const snapshotFrame = z.object({
+  op: z.literal('snapshot'),
+  board: z.string(),
+  epoch,
+  seq: count,
+  entries: z.array(entry),
+  period,
+  final: z.boolean().optional(),
+});
 export type SnapshotFrame = z.output<typeof snapshotFrame>;
 
 export const errorFrame = z.object({

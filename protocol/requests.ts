@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import * as f from './fields.ts';
-import { AROUND_RADIUS, HISTORY_LIMIT, SUBSCRIBE_LIMIT, TOP_LIMIT } from './limits.ts';
+import { AROUND_RADIUS, HISTORY_LIMIT, PAGE_LIMIT, RANKS_USER_IDS, SUBSCRIBE_LIMIT, TOP_LIMIT } from './limits.ts';
 import type { Op } from './codes.ts';
 
 const withDefault = (r: { min: number; max: number; default: number }) => f.intIn(r.min, r.max).default(r.default);
@@ -41,6 +41,19 @@ export const pingRequest = z.object({});
 /** Addition to v1: lists the boards that exist (`global` and every mode someone has scored in). */
 export const boardsRequest = z.object({});
 
+/** Addition to v1: the entries of listed users (a friends list) on one board, in listing order. */
+export const ranksRequest = z.object({
+  user_ids: z
+    .array(f.userId)
+    .min(RANKS_USER_IDS.min, { message: `must list ${RANKS_USER_IDS.min}..${RANKS_USER_IDS.max} user ids` })
+    .max(RANKS_USER_IDS.max, { message: `must list ${RANKS_USER_IDS.min}..${RANKS_USER_IDS.max} user ids` })
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'must not list a user id twice' }),
+  board: f.board,
+});
+
+/** Addition to v1: the next `limit` rows of a board after the cursor `after` (from the top without one). */
+export const pageRequest = z.object({ board: f.board, limit: withDefault(PAGE_LIMIT), after: f.pageCursor.optional() });
+
 export const REQUEST_SCHEMAS = {
   submit: submitRequest,
   rank: rankRequest,
@@ -51,6 +64,8 @@ export const REQUEST_SCHEMAS = {
   subscribe: subscribeRequest,
   unsubscribe: unsubscribeRequest,
   boards: boardsRequest,
+  ranks: ranksRequest,
+  page: pageRequest,
 } as const satisfies Record<Op, z.ZodType>;
 
 export type SubmitRequest = z.output<typeof submitRequest>;
@@ -61,6 +76,8 @@ export type HistoryRequest = z.output<typeof historyRequest>;
 export type SubscribeRequest = z.output<typeof subscribeRequest>;
 export type UnsubscribeRequest = z.output<typeof unsubscribeRequest>;
 export type PingRequest = z.output<typeof pingRequest>;
+export type RanksRequest = z.output<typeof ranksRequest>;
+export type PageRequest = z.output<typeof pageRequest>;
 
 export type RequestOf<O extends Op> = z.output<(typeof REQUEST_SCHEMAS)[O]>;
 /** What a client passes for an op (defaults may be omitted). */

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import { CLOSE_CODES, type HealthReply } from '../protocol/index.ts';
+import { CLOSE_CODES, periodSuffixes, type HealthReply } from '../protocol/index.ts';
+import { systemClock, type Clock } from './clock.ts';
 import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
 import { signToken } from './auth/jwt.ts';
 import type { Config } from './config.ts';
@@ -130,7 +131,7 @@ function listen(app: ReturnType<typeof uWS.App>, host: string, port: number): Pr
   });
 }
 
-export async function startApp(config: Config, log: Logger, apm: Apm = noApm): Promise<RunningApp> {
+export async function startApp(config: Config, log: Logger, apm: Apm = noApm, clock: Clock = systemClock): Promise<RunningApp> {
   let jwtSecret = config.jwtSecret;
   if (!jwtSecret) {
     jwtSecret = randomBytes(32).toString('base64url');
@@ -157,7 +158,16 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
   const metrics = createMetrics();
   const index = new RankIndex(redis, config.redisPrefix);
   const journal = new IndexJournal(redis, config.redisPrefix, log);
-  const maintainer = new IndexMaintainer(index, sql, log, config.indexCheckIntervalMs, { rebuilt: () => metrics.rebuilds.inc() }, journal);
+  const currentPeriods = () => periodSuffixes(config.boardWindows, clock.now());
+  const maintainer = new IndexMaintainer(
+    index,
+    sql,
+    log,
+    config.indexCheckIntervalMs,
+    { rebuilt: () => metrics.rebuilds.inc() },
+    journal,
+    currentPeriods,
+  );
   let live: LiveHub | undefined = undefined;
   const guard = new SubmitGuard(
     redis,
@@ -176,12 +186,15 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     maxBatch: config.groupCommitMax,
     maxConcurrent: config.groupCommitConcurrency,
     queryTimeoutMs: config.pgQueryTimeoutMs,
+    windows: config.boardWindows,
+    clock,
     onCommitted: (updates) => {
       for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
     },
   });
   const leaderboard = new Leaderboard({
     sql,
+    clock,
     queryTimeoutMs: config.pgQueryTimeoutMs,
     writes,
     index,
@@ -191,7 +204,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     guard,
   });
   const inflight = new Inflight();
-  const handlers = requestHandlers(leaderboard);
+  const handlers = requestHandlers(leaderboard, clock);
 
   const health = async (): Promise<HealthReply> => {
     const probe = async (p: () => Promise<unknown>) => {
@@ -241,6 +254,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm): P
     send: (ws, frame) => sockets.send(ws, frame),
     metrics,
     log,
+    clock,
     onDiffLatency: (seconds) => {
       metrics.diffLatency.observe(seconds);
       apm.recordMetric('Custom/Leaderboard/DiffLatency', seconds);

@@ -9,7 +9,7 @@
  *                 { "board": "mode:daily-challenge", "write_mode": "latest" } ] }
  */
 import { z } from 'zod';
-import { BOARD_PATTERN, DEFAULT_WRITE_MODE, WRITE_MODES, type WriteMode } from '../protocol/index.ts';
+import { FAMILY_PATTERN, DEFAULT_WRITE_MODE, WRITE_MODES, type WriteMode } from '../protocol/index.ts';
 import type { Sql } from './store/db.ts';
 
 const MAX_CONFIGURED_BOARDS = 10_000;
@@ -20,7 +20,8 @@ const fileSchema = z
       .array(
         z
           .object({
-            board: z.string().regex(BOARD_PATTERN, { message: 'must be "global" or "mode:<game_mode>"' }),
+            // A family: its window boards follow its mode.
+            board: z.string().regex(FAMILY_PATTERN, { message: 'must be "global" or "mode:<game_mode>"' }),
             write_mode: z.enum(WRITE_MODES),
           })
           .strict(),

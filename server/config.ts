@@ -3,6 +3,7 @@
  * reads process.env. Every setting is documented in the README with its default.
  */
 import { z } from 'zod';
+import { WINDOWS, type Window } from '../protocol/index.ts';
 import { scoreRulesSchema, type ScoreRules } from './limits/score-rules.ts';
 
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
@@ -28,6 +29,12 @@ const envSchema = z.object({
   PG_POOL_SIZE: int(1, 200, 10),
   PG_QUERY_TIMEOUT_MS: int(50, 600_000, 5000),
   BOARDS_CONFIG: z.string().min(1).optional(),
+  BOARD_WINDOWS: z
+    .string()
+    .default(WINDOWS.join(','))
+    // `none`: all-time boards only (an empty variable counts as unset, see below).
+    .transform((v) => (v.trim() === 'none' ? [] : v.split(',').map((w) => w.trim()).filter((w) => w !== '')))
+    .pipe(z.array(z.enum(WINDOWS)).refine((ws) => new Set(ws).size === ws.length, { message: 'lists a window twice' })),
   GROUP_COMMIT_MAX: int(1, 10_000, 256),
   GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
@@ -97,6 +104,8 @@ export interface Config {
   readonly pgQueryTimeoutMs: number;
   /** Path of the per-board settings file (write modes; see server/board-config.ts), if any. */
   readonly boardsConfigPath: string | undefined;
+  /** Time windows every board also has (daily, weekly, monthly); none: all-time boards only. */
+  readonly boardWindows: readonly Window[];
   /** Most submits committed in one transaction, and transactions of submits in flight at once. */
   readonly groupCommitMax: number;
   readonly groupCommitConcurrency: number;
@@ -163,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pgPoolSize: e.PG_POOL_SIZE,
     pgQueryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
     boardsConfigPath: e.BOARDS_CONFIG,
+    boardWindows: e.BOARD_WINDOWS,
     groupCommitMax: e.GROUP_COMMIT_MAX,
     groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,

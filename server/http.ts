@@ -2,12 +2,11 @@
  * The HTTP edge: the JSON mirror of the socket ops, /health and /metrics. Same pipeline as the
  * socket (read, validate, dispatch), same handlers, same error registry mapped to HTTP statuses.
  */
-import { z } from 'zod';
 import {
   HTTP_ROUTES,
   MAX_HTTP_BODY_BYTES,
-  REQUEST_SCHEMAS,
   coerceParams,
+  httpRequestSchema,
   openApiDocument,
   type HealthReply,
   type Op,
@@ -168,6 +167,8 @@ export class HttpEdge {
     this.route(app, 'submit', [], true);
     this.route(app, 'top', [], false);
     this.route(app, 'boards', [], false);
+    this.route(app, 'ranks', [], false);
+    this.route(app, 'page', [], false);
     this.route(app, 'rank', ['user_id'], false);
     this.route(app, 'around', ['user_id'], false);
     this.route(app, 'history', ['user_id'], false);
@@ -242,7 +243,7 @@ export class HttpEdge {
         if (withBody && (input === null || typeof input !== 'object' || Array.isArray(input))) {
           throw badRequest('body must be a JSON object');
         }
-        const parsed = (REQUEST_SCHEMAS[op] as z.ZodType).safeParse(input);
+        const parsed = httpRequestSchema(op).safeParse(input);
         if (!parsed.success) throw badRequest(describeIssues(parsed.error));
         const h = this.d.handlers[op] as (r: unknown, c: { principal: Principal }) => Promise<object>;
         return h(parsed.data, { principal });

@@ -5,6 +5,7 @@
  */
 import {
   GLOBAL_BOARD,
+  isLiveBoard,
   mayUseUsername,
   percentile,
   type AroundReply,
@@ -12,8 +13,12 @@ import {
   type Entry,
   type HistoryReply,
   type HistoryRequest,
+  type PageReply,
+  type PageRequest,
   type RankReply,
   type RankRequest,
+  type RanksReply,
+  type RanksRequest,
   type SubmitReply,
   type SubmitRequest,
   type TopReply,
@@ -25,6 +30,7 @@ import type { IndexMaintainer } from './index/maintainer.ts';
 import { UNTRUSTED, type RankIndex, type Untrusted } from './index/rank-index.ts';
 import type { SubmitGuard } from './limits/submit-guard.ts';
 import type { SubmitPipeline } from './submit-pipeline.ts';
+import type { Clock } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { isConnectionError, withDeadline, type Sql } from './store/db.ts';
@@ -32,6 +38,8 @@ import * as db from './store/scores.ts';
 
 export interface LeaderboardDeps {
   sql: Sql;
+  /** Which periods are current (their boards are served from the index). */
+  clock: Clock;
   /** A PostgreSQL call without an answer by then fails as `unavailable`. */
   queryTimeoutMs: number;
   /** The batched write path (see submit-pipeline.ts). */
@@ -115,9 +123,31 @@ export class Leaderboard {
     return { board: req.board, entries };
   }
 
-  /** `global` first, then every mode board in name order. */
+  /** Addition to v1: the listed users' entries in listing order, and those not on the board. */
+  async ranks(req: RanksRequest): Promise<RanksReply> {
+    const fromIndex = await this.read('ranks', req.board, () => this.d.index.ranks(req.board, req.user_ids));
+    const entries = fromIndex !== UNTRUSTED ? fromIndex : await this.db('ranks', () => db.ranks(this.d.sql, req.board, req.user_ids));
+    const found = new Set(entries.map((e) => e.user_id));
+    return { board: req.board, entries, missing: req.user_ids.filter((id) => !found.has(id)) };
+  }
+
+  /**
+   * Addition to v1: keyset pagination. One row more than the page is read, so that `next` is null
+   * exactly when nothing followed the page when it was read (no empty last page to fetch).
+   */
+  async page(req: PageRequest): Promise<PageReply> {
+    const n = req.limit + 1;
+    const fromIndex = await this.read('page', req.board, () => this.d.index.page(req.board, req.after, n));
+    const rows = fromIndex !== UNTRUSTED ? fromIndex : await this.db('page', () => db.page(this.d.sql, req.board, req.after, n));
+    const entries = rows.slice(0, req.limit);
+    const last = entries[entries.length - 1];
+    const next = rows.length > req.limit && last ? { total_score: last.total_score, user_id: last.user_id } : null;
+    return { board: req.board, entries, next };
+  }
+
+  /** `global` first, then every mode board in name order (each also has its window boards). */
   async boards(): Promise<{ boards: string[] }> {
-    const all = await this.db('boards', () => db.listBoards(this.d.sql));
+    const all = await this.db('boards', () => db.listFamilies(this.d.sql));
     return { boards: [GLOBAL_BOARD, ...all.filter((b) => b !== GLOBAL_BOARD)] };
   }
 
@@ -139,7 +169,8 @@ export class Leaderboard {
 
   /** Runs an index read; UNTRUSTED (and a rebuild request) when the index cannot answer for the board. */
   private async read<T>(call: string, board: string, fn: () => Promise<T | Untrusted>): Promise<T | Untrusted> {
-    if (!this.d.index.connected || this.d.maintainer.isDirty(board)) {
+    // Past periods are served from PostgreSQL alone (their index keys expire after the period).
+    if (!this.d.index.connected || this.d.maintainer.isDirty(board) || !isLiveBoard(board, this.d.clock.now())) {
       this.d.metrics.indexReads.inc({ source: 'postgres' });
       return UNTRUSTED;
     }

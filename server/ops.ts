@@ -2,8 +2,9 @@
  * The dispatch table: one handler per op, shared by the socket and the HTTP edges. A handler gets
  * a valid request and the caller's principal, and returns the op's reply payload.
  */
-import type { Op, ReplyOf, RequestOf } from '../protocol/index.ts';
+import { resolveBoard, type Op, type ReplyOf, type RequestOf } from '../protocol/index.ts';
 import type { Principal } from './auth/policy.ts';
+import type { Clock } from './clock.ts';
 import type { Leaderboard } from './leaderboard.ts';
 
 export interface OpContext {
@@ -21,14 +22,18 @@ export function isLiveOp(op: Op): op is LiveOp {
   return op === 'subscribe' || op === 'unsubscribe';
 }
 
-export function requestHandlers(lb: Leaderboard): Handlers {
+export function requestHandlers(lb: Leaderboard, clock: Clock): Handlers {
+  // A current-period id (`global:daily`) means its period as of now; replies name that period.
+  const at = <R extends { board: string }>(req: R): R => ({ ...req, board: resolveBoard(req.board, clock.now()) });
   return {
     submit: (req, ctx) => lb.submit(req, ctx.principal),
-    rank: (req) => lb.rank(req),
-    top: (req) => lb.top(req),
-    around: (req) => lb.around(req),
+    rank: (req) => lb.rank(at(req)),
+    top: (req) => lb.top(at(req)),
+    around: (req) => lb.around(at(req)),
     history: (req) => lb.history(req),
     ping: async () => ({ time: Date.now() }),
     boards: () => lb.boards(),
+    ranks: (req) => lb.ranks(at(req)),
+    page: (req) => lb.page(at(req)),
   };
 }

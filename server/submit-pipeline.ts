@@ -3,7 +3,8 @@
  * in one PostgreSQL transaction (group commit), applied to the rank index in one round trip (one
  * script call per board), announced to the live feeds, and only then answered.
  */
-import { GLOBAL_BOARD, defaultUsername, modeBoard, type SubmitRequest } from '../protocol/index.ts';
+import { GLOBAL_BOARD, defaultUsername, isLiveBoard, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
+import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
 import { unavailable } from './errors.ts';
 import type { IndexJournal } from './index/journal.ts';
@@ -32,24 +33,42 @@ export interface SubmitPipelineDeps {
   maxBatch: number;
   maxConcurrent: number;
   queryTimeoutMs: number;
+  /** Time windows every submit also counts in (sql/006), by the periods of `clock`. */
+  windows: readonly Window[];
+  clock: Clock;
 }
 
-/** The index updates one committed submit makes: its two boards, and a rename's other boards. */
-export function updatesOf(req: SubmitRequest, r: SubmitResult): IndexUpdate[] {
+/**
+ * The index updates one committed submit makes: its two all-time boards, its window boards, and a
+ * rename's other boards. Only boards the index serves at `now` are kept (past periods are read
+ * from PostgreSQL alone).
+ */
+export function updatesOf(req: SubmitRequest, r: SubmitResult, now: number): IndexUpdate[] {
   if (r.status !== 'ok') return [];
   const games = r.global_games!;
   const name = r.username ?? defaultUsername(req.user_id);
   const base = { userId: req.user_id, nameVersion: games, name };
+  const created = r.w_new ?? [];
+  const windowed = (r.w_boards ?? []).map((board, i) => ({
+    ...base,
+    board,
+    total: r.w_totals![i]!,
+    games: r.w_games![i]!,
+    newBoard: created.includes(board),
+  }));
+  const renamed = (r.other_boards ?? []).filter((board) => !windowed.some((w) => w.board === board));
   return [
     { ...base, board: GLOBAL_BOARD, total: r.global_total!, games, newBoard: false },
     { ...base, board: modeBoard(req.game_mode), total: r.mode_total!, games: r.mode_games!, newBoard: r.new_board === true },
-    ...(r.other_boards ?? []).map((board) => ({ ...base, board, total: 0, games: -1, newBoard: false })),
-  ];
+    ...windowed,
+    ...renamed.map((board) => ({ ...base, board, total: 0, games: -1, newBoard: false })),
+  ].filter((u) => isLiveBoard(u.board, now));
 }
 
-/** The boards a batch's submits write. */
-function boardsOf(reqs: readonly SubmitRequest[]): string[] {
-  return [GLOBAL_BOARD, ...new Set(reqs.map((r) => modeBoard(r.game_mode)))];
+/** The boards a batch's submits write: all-time ones, and those of the periods `suffixes` name. */
+function boardsOf(reqs: readonly SubmitRequest[], suffixes: readonly string[]): string[] {
+  const families = [GLOBAL_BOARD, ...new Set(reqs.map((r) => modeBoard(r.game_mode)))];
+  return [...families, ...families.flatMap((f) => suffixes.map((s) => f + s))];
 }
 
 export class SubmitPipeline {
@@ -84,20 +103,22 @@ export class SubmitPipeline {
       // PostgreSQL itself refuses to commit after the deadline (sql/004), so a submit answered
       // `unavailable` for want of an answer by then did not commit, unless it finished just in
       // time and only the answer was late: settleLate() then gives the index what it missed.
-      const commit = commitBatch(this.d.sql, reqs, new Date(Date.now() + this.d.queryTimeoutMs));
+      const now = this.d.clock.now();
+      const suffixes = periodSuffixes(this.d.windows, now);
+      const commit = commitBatch(this.d.sql, reqs, new Date(Date.now() + this.d.queryTimeoutMs), suffixes);
       try {
         results = await withDeadline(commit, this.d.queryTimeoutMs);
       } catch (err) {
         if (err instanceof QueryTimeout) {
           tokenHandedOver = true;
-          hold(this.settleLate(reqs, commit, token));
+          hold(this.settleLate(reqs, commit, token, now, suffixes));
         } else if (isDeadlinePassed(err)) {
           // Refused by PostgreSQL (the clocks disagree, or the answer raced the timer): not committed.
         } else if (isConnectionError(err)) {
           // The connection may have died after the commit: whether it happened is unknown, so the
           // boards it would touch are rebuilt rather than trusted. (Clients retry with their
           // submission_id and learn the outcome.)
-          this.d.maintainer.markDirty(boardsOf(reqs));
+          this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
         } else {
           throw err;
         }
@@ -105,10 +126,10 @@ export class SubmitPipeline {
       } finally {
         end();
       }
-      const { perReq, outcomes } = await this.publish(reqs, results);
+      const { perReq, outcomes } = await this.publish(reqs, results, now);
       // Rows retried alone after their batch failed can meet the outage one by one.
       const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
-      if (lost.some(isConnectionError)) this.d.maintainer.markDirty(boardsOf(reqs));
+      if (lost.some(isConnectionError)) this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
       let at = 0;
       return results.map((r, i) => {
         if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
@@ -122,8 +143,8 @@ export class SubmitPipeline {
   }
 
   /** Applies committed results to the rank index and announces them to the live feeds. */
-  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[]) {
-    const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r)));
+  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[], now: number) {
+    const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r, now)));
     const all = perReq.flat();
     const outcomes = all.length > 0 ? await this.applyToIndex(all) : [];
     if (all.length > 0) {
@@ -140,10 +161,10 @@ export class SubmitPipeline {
    * outcome unknown and the boards are rebuilt. The journal entry stays until then, so a crash
    * meanwhile leaves the boards to another instance's reaper.
    */
-  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined) {
+  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined, takenAt: number, suffixes: readonly string[]) {
     try {
       const results = await withDeadline(commit, 2 * this.d.queryTimeoutMs);
-      const { perReq } = await this.publish(reqs, results);
+      const { perReq } = await this.publish(reqs, results, takenAt);
       const n = perReq.filter((u) => u.length > 0).length;
       if (n > 0) this.d.log.warn({ committed: n, batch: reqs.length }, 'submits committed after their deadline; applied to the rank index late');
     } catch (err) {
@@ -151,7 +172,7 @@ export class SubmitPipeline {
         this.d.log.info({ batch: reqs.length }, 'submits past their deadline were refused by PostgreSQL; nothing committed');
       } else {
         this.d.log.warn({ err, batch: reqs.length }, 'outcome of submits past their deadline is unknown; their boards will be rebuilt');
-        this.d.maintainer.markDirty(boardsOf(reqs));
+        this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
       }
     } finally {
       if (token !== undefined) this.d.journal!.end(token);

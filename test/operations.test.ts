@@ -17,8 +17,11 @@ import {
   historyReply,
   httpError,
   httpSubmitReply,
+  httpPageQuery,
   httpTopReply,
+  pageReply,
   rankReply,
+  ranksReply,
 } from '../protocol/index.ts';
 import type { RunningApp } from '../server/app.ts';
 import { CONFIG_VARIABLES } from '../server/config.ts';
@@ -127,6 +130,13 @@ describe('/openapi.json', () => {
     expect(historyReply.safeParse(e.history.reply).success).toBe(true);
     expect(healthReply.safeParse(e.health.reply).success).toBe(true);
     expect(httpError.safeParse(e.error.reply).success).toBe(true);
+    // Additions to v1: `page` takes its cursor as flat query parameters over HTTP.
+    expect(REQUEST_SCHEMAS.ranks.safeParse(e.ranks.query).success).toBe(true);
+    expect(ranksReply.safeParse(e.ranks.reply).success).toBe(true);
+    expect(httpPageQuery.safeParse(e.page.query).success).toBe(true);
+    expect(pageReply.safeParse(e.page.reply).success).toBe(true);
+    expect(doc.paths['/api/leaderboard/ranks']!.get!.parameters).toContainEqual(expect.objectContaining({ name: 'user_ids', in: 'query', style: 'form', explode: false }));
+    expect(doc.paths['/api/leaderboard/page']!.get!.parameters!.map((p) => p.name).sort()).toEqual(['after_total', 'after_user_id', 'board', 'limit']);
   });
 });
 

@@ -161,7 +161,7 @@ async function halfApplied(): Promise<unknown[]> {
       UNION ALL
       SELECT user_id, 'mode:' || game_mode, sum(score)::bigint, count(*)::int FROM game_sessions GROUP BY user_id, game_mode)
     SELECT coalesce(s.user_id, l.user_id) AS user_id, coalesce(s.board, l.board) AS board, s.t, s.g, l.total_score, l.games_played
-    FROM s FULL JOIN leaderboard l ON l.user_id = s.user_id AND l.board = s.board
+    FROM s FULL JOIN (SELECT * FROM leaderboard WHERE board !~ ':(daily|weekly|monthly):') l ON l.user_id = s.user_id AND l.board = s.board
     WHERE l.total_score IS DISTINCT FROM s.t OR l.games_played IS DISTINCT FROM s.g`)];
 }
 

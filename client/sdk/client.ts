@@ -83,6 +83,16 @@ export class LeaderboardClient {
   around = (r: RequestInput<'around'>) => this.request('around', r);
   history = (r: RequestInput<'history'>) => this.request('history', r);
   ping = () => this.request('ping', {});
+  // Additions to v1 (protocol/extensions.md).
+  boards = () => this.request('boards', {});
+  /** The entries of up to 100 listed users (a friends list) on a board, and which of them are not on it. */
+  ranks = (r: RequestInput<'ranks'>) => this.request('ranks', r);
+  /**
+   * One page of a board in listing order; pass the reply's `next` as `after` for the following
+   * page, until it is null. Users whose total does not change during the walk are seen exactly once.
+   * A missing cursor is left out of the frame, not sent as `undefined` (which MessagePack cannot carry).
+   */
+  page = ({ after, ...r }: RequestInput<'page'> = {}) => this.request('page', after ? { ...r, after } : r);
 
   /**
    * Follows a board's top `limit`. `onChange` gets the whole current view and what moved, after

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
-import { boardsOfUsers, listBoards } from '../store/scores.ts';
+import { boardsOfUsers, listLiveBoards } from '../store/scores.ts';
 import type { IndexJournal } from './journal.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard, type RebuildResult } from './rebuild.ts';
@@ -32,17 +32,25 @@ export class IndexMaintainer {
     private readonly checkIntervalMs: number,
     private readonly events: MaintainerEvents = {},
     private readonly journal?: IndexJournal,
+    /** Suffixes of the current periods' window boards (`:daily:2026-11-30`, ...); see board.ts. */
+    private readonly currentPeriods: () => string[] = () => [],
   ) {}
+
+  /** All-time boards and current-period window boards: the only ones the index serves. */
+  private isLive(board: string): boolean {
+    return !/:(daily|weekly|monthly):/.test(board) || this.currentPeriods().some((s) => board.endsWith(s));
+  }
 
   /** Schedules a rebuild of a board that was found untrusted. */
   request(board: string): void {
+    if (!this.isLive(board)) return;
     if (!this.pending.has(board)) this.pending.set(board, false);
     this.kick();
   }
 
   /** A committed update could not be applied: stop every instance trusting the board, then rebuild it. */
   markDirty(boards: readonly string[]): void {
-    for (const b of boards) {
+    for (const b of boards.filter((x) => this.isLive(x))) {
       this.pending.set(b, true);
       this.dirty.add(b);
     }
@@ -59,7 +67,7 @@ export class IndexMaintainer {
 
   /** Rebuilds every board PostgreSQL knows; resolves when done (or when what failed is left pending). */
   async rebuildAll(): Promise<void> {
-    for (const board of await listBoards(this.sql)) this.request(board);
+    for (const board of await listLiveBoards(this.sql, this.currentPeriods())) this.request(board);
     await this.idle();
   }
 
@@ -89,9 +97,9 @@ export class IndexMaintainer {
     try {
       if (this.journal) {
         const users = await this.journal.reapDead();
-        if (users.length > 0) this.markDirty(await boardsOfUsers(this.sql, users));
+        if (users.length > 0) this.markDirty(await boardsOfUsers(this.sql, users)); // past periods are dropped there
       }
-      const boards = await listBoards(this.sql);
+      const boards = await listLiveBoards(this.sql, this.currentPeriods());
       const p = this.index.redis.pipeline();
       for (const b of boards) p.exists(this.index.keys(b).epoch);
       const results = (await p.exec()) ?? [];

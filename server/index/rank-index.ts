@@ -1,10 +1,10 @@
 /**
  * The Redis rank index: version-checked updates from PostgreSQL commits and the reads that serve
- * `top`, `around` and `rank`. A read answers UNTRUSTED when the board's index is not to be trusted
+ * `top`, `around`, `rank`, `ranks` and `page`. A read answers UNTRUSTED when the board's index is not to be trusted
  * (flushed, lost, or being replaced); the caller then falls back to PostgreSQL.
  */
 import type { Redis } from 'ioredis';
-import type { Entry } from '../../protocol/index.ts';
+import { compareListing, parseBoard, periodEnd, type Entry, type PageCursor } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
 import { boardKeys, fromMember, parseUserValue, toMember } from './keys.ts';
 import * as scripts from './scripts.ts';
@@ -39,10 +39,22 @@ interface ScriptCommands {
   lbRange(...args: (string | number)[]): Promise<RangeReply | null>;
   lbAround(...args: (string | number)[]): Promise<RangeReply | [string] | null>;
   lbRank(...args: (string | number)[]): Promise<[string] | [string, number, number, string, string | null] | null>;
+  lbRanks(...args: (string | number)[]): Promise<[string, (string | null)[], number[], (string | null)[]] | null>;
+  lbPage(...args: (string | number)[]): Promise<RangeReply | null>;
 }
 type RangeReply = [string, number, number, string[], (string | null)[]];
 
 const LOG_TTL_MS = 120_000;
+
+/** How long a window board's index outlives its period: late commits of the period still land. */
+export const WINDOW_INDEX_GRACE_MS = 10 * 60_000;
+
+/** When a window board's index keys expire (ms since the epoch); undefined for all-time boards. */
+export function indexExpiry(board: string): number | undefined {
+  const b = parseBoard(board);
+  if (!b?.window || !b.period) return undefined;
+  return periodEnd(b.window, b.period) + WINDOW_INDEX_GRACE_MS;
+}
 
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
@@ -53,6 +65,8 @@ export function defineIndexScripts(redis: Redis): void {
   redis.defineCommand('lbRange', { numberOfKeys: 3, lua: scripts.READ_RANGE });
   redis.defineCommand('lbAround', { numberOfKeys: 3, lua: scripts.READ_AROUND });
   redis.defineCommand('lbRank', { numberOfKeys: 3, lua: scripts.READ_RANK });
+  redis.defineCommand('lbRanks', { numberOfKeys: 3, lua: scripts.READ_RANKS });
+  redis.defineCommand('lbPage', { numberOfKeys: 3, lua: scripts.READ_PAGE });
   redis.defineCommand('lbRebuildBegin', { numberOfKeys: 2, lua: scripts.REBUILD_BEGIN });
   redis.defineCommand('lbRebuildSwap', { numberOfKeys: 8, lua: scripts.REBUILD_SWAP });
   redis.defineCommand('lbRebuildExtend', { numberOfKeys: 4, lua: scripts.REBUILD_EXTEND });
@@ -102,6 +116,13 @@ export class RankIndex {
       }
       pipeline.lbApply(6, k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
     }
+    // A window board's keys go some time after its period ends (its reads then come from PostgreSQL).
+    for (const [board] of boards) {
+      const at = indexExpiry(board);
+      if (at === undefined) continue;
+      const k = this.keys(board);
+      for (const key of [k.epoch, k.z, k.h]) (pipeline as unknown as { pexpireat(key: string, ms: number): void }).pexpireat(key, at);
+    }
     const results = (await pipeline.exec()) ?? [];
     const out: ApplyOutcome[] = new Array(updates.length);
     boards.forEach(([, idx], b) => {
@@ -143,6 +164,33 @@ export class RankIndex {
       entry: { rank, user_id: userId, username: v.name, total_score: 0 - Number(negScore), games_played: v.games },
       totalPlayers,
     };
+  }
+
+  /** The entries of those of `userIds` on the board, in listing order (one script call). */
+  async ranks(board: string, userIds: readonly number[]): Promise<Entry[] | Untrusted> {
+    const k = this.keys(board);
+    const reply = await this.cmd.lbRanks(k.epoch, k.z, k.h, ...userIds.map(toMember));
+    if (reply === null) return UNTRUSTED;
+    const [, negScores, ranks, values] = reply;
+    const entries: Entry[] = [];
+    for (let i = 0; i < userIds.length; i++) {
+      const negScore = negScores[i];
+      if (negScore == null) continue;
+      const value = values[i];
+      if (value == null) return UNTRUSTED; // a score without its row: treat the board as damaged
+      const v = parseUserValue(value);
+      entries.push({ rank: ranks[i]!, user_id: userIds[i]!, username: v.name, total_score: 0 - Number(negScore), games_played: v.games });
+    }
+    return entries.sort(compareListing);
+  }
+
+  /** Up to `count` rows after `after` in listing order (from the top without it), ranked (one script call). */
+  async page(board: string, after: PageCursor | undefined, count: number): Promise<Entry[] | Untrusted> {
+    const k = this.keys(board);
+    const cursor = after ? [String(0 - after.total_score), toMember(after.user_id)] : ['', ''];
+    const reply = await this.cmd.lbPage(k.epoch, k.z, k.h, ...cursor, count);
+    if (reply === null) return UNTRUSTED;
+    return toEntries(reply);
   }
 }
 

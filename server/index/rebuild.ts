@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Sql } from '../store/db.ts';
 import { boardExists, streamBoard, type IndexRow } from '../store/scores.ts';
 import { formatUserValue, instanceAliveKey, toMember } from './keys.ts';
-import { newEpoch, type RankIndex } from './rank-index.ts';
+import { indexExpiry, newEpoch, type RankIndex } from './rank-index.ts';
 
 const CHUNK_ROWS = 10_000;
 const WRITES_IN_FLIGHT = 4;
@@ -97,6 +97,8 @@ export async function rebuildBoard(
     const epoch = newEpoch();
     const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, epoch, token);
     if (swapped === null) return { status: 'expired', board };
+    const expiry = indexExpiry(board);
+    if (expiry !== undefined) await redis.multi().pexpireat(k.epoch, expiry).pexpireat(k.z, expiry).pexpireat(k.h, expiry).exec();
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };
   } finally {
     await cmd.lbUnlock(k.lock, token);

@@ -3,7 +3,8 @@
  * board. The oracle of the fault tests and the operator's `npm run reconcile`.
  */
 import type { Sql } from '../store/db.ts';
-import { listBoards, streamBoard } from '../store/scores.ts';
+import { WINDOWS, periodSuffixes } from '../../protocol/index.ts';
+import { listLiveBoards, streamBoard } from '../store/scores.ts';
 import { parseUserValue, toMember } from './keys.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard } from './rebuild.ts';
@@ -61,11 +62,17 @@ export async function compareBoard(index: RankIndex, sql: Sql, board: string): P
   return d;
 }
 
-/** Compares every board; with `repair`, rebuilds each one that drifted and compares it again. */
-export async function reconcile(index: RankIndex, sql: Sql, repair: boolean): Promise<{ before: BoardDrift[]; after: BoardDrift[] }> {
+/** Compares every board the index serves; with `repair`, rebuilds each one that drifted and compares it again. */
+export async function reconcile(
+  index: RankIndex,
+  sql: Sql,
+  repair: boolean,
+  now = Date.now(),
+): Promise<{ before: BoardDrift[]; after: BoardDrift[] }> {
   const before: BoardDrift[] = [];
   const after: BoardDrift[] = [];
-  for (const board of await listBoards(sql)) {
+  // Boards of past periods have no index to compare (they are read from PostgreSQL).
+  for (const board of await listLiveBoards(sql, periodSuffixes(WINDOWS, now))) {
     const d = await compareBoard(index, sql, board);
     before.push(d);
     if (!repair || !hasDrift(d)) continue;

@@ -128,6 +128,67 @@ return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3]
 `;
 
 /**
+ * Several members' rows at once (the `ranks` addition). KEYS: epoch, z, h; ARGV: members.
+ * Returns nil when untrusted, else {epoch, negscores, ranks, values}, one element of each per
+ * member in ARGV order: false and rank 0 for a member not on the board.
+ */
+export const READ_RANKS = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then return false end
+local scores = redis.call('ZMSCORE', KEYS[2], unpack(ARGV))
+local values = redis.call('HMGET', KEYS[3], unpack(ARGV))
+local ranks, byScore = {}, {}
+for i = 1, #ARGV do
+  local s = scores[i]
+  if s then
+    local r = byScore[s]
+    if not r then
+      r = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. s) + 1
+      byScore[s] = r
+    end
+    ranks[i] = r
+  else
+    ranks[i] = 0
+  end
+end
+return {epoch, scores, ranks, values}
+`;
+
+/**
+ * The rows after a position in listing order (the `page` addition), as READ_RANGE answers.
+ * KEYS: epoch, z, h; ARGV: the cursor's negscore and member ('' and '' for the top), row count.
+ * The cursor need not be a row of the board (its user may have scored since): the start is the
+ * number of rows ordered at or before it, found by ZRANK when its user still sits there, else by
+ * a binary search over the positions of its tie group (ties are ordered by member bytes).
+ */
+export const READ_PAGE = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then return false end
+local start = 0
+if ARGV[1] ~= '' then
+  local s, member = ARGV[1], ARGV[2]
+  local cur = redis.call('ZSCORE', KEYS[2], member)
+  if cur and tonumber(cur) == tonumber(s) then
+    start = redis.call('ZRANK', KEYS[2], member) + 1
+  else
+    local lo = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. s)
+    local hi = lo + redis.call('ZCOUNT', KEYS[2], s, s)
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      if redis.call('ZRANGE', KEYS[2], mid, mid)[1] > member then hi = mid else lo = mid + 1 end
+    end
+    start = lo
+  end
+end
+local m = redis.call('ZRANGE', KEYS[2], start, start + tonumber(ARGV[3]) - 1, 'WITHSCORES')
+if #m == 0 then return {epoch, 1, start, m, {}} end
+local members = {}
+for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
+local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
+return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members))}
+`;
+
+/**
  * Starts a rebuild: clears the log, then marks the board as rebuilding so live writers log their
  * updates from now on. KEYS: log, rebuilding; ARGV: ttl ms.
  */

@@ -18,6 +18,8 @@ export interface Group {
   seq: number;
   sent: Entry[];
   sockets: Set<Socket>;
+  /** For a current-period board (`global:daily`): the period it shows now (`global:daily:2026-11-30`). */
+  period?: string;
 }
 
 export class Feed {
@@ -32,11 +34,22 @@ export class Feed {
   restartPending = false;
   refreshing = false;
   readonly groups = new Map<number, Group>();
+  /** The board whose rows the feed shows: `board` itself, or the period a current-period id means now. */
+  source: string;
 
   constructor(
     readonly board: string,
     private readonly newEpoch: () => string,
-  ) {}
+    source = board,
+  ) {
+    this.source = source;
+  }
+
+  /** Follows another board from now on (a period rolled over); its index generation is not ours. */
+  switchSource(source: string): void {
+    this.source = source;
+    this.indexEpoch = undefined;
+  }
 
   /** Takes a fresh view; true when the index was rebuilt since the last one (a new generation). */
   setView(entries: Entry[], indexEpoch: string | undefined): boolean {
@@ -66,6 +79,7 @@ export class Feed {
         seq: 0,
         sent: this.view.slice(0, limit),
         sockets: new Set(),
+        ...(this.source === this.board ? {} : { period: this.source }),
       };
       this.groups.set(limit, g);
     }
@@ -92,5 +106,5 @@ export class Feed {
 }
 
 export function snapshotOf(g: Group): SnapshotFrame {
-  return { op: 'snapshot', board: g.board, epoch: g.epoch, seq: g.seq, entries: g.sent };
+  return { op: 'snapshot', board: g.board, epoch: g.epoch, seq: g.seq, entries: g.sent, ...(g.period ? { period: g.period } : {}) };
 }

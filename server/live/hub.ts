@@ -5,7 +5,16 @@
  */
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { CLOSE_CODES, encode, type Entry, type SubscribeRequest, type UnsubscribeRequest } from '../../protocol/index.ts';
+import {
+  CLOSE_CODES,
+  encode,
+  isCurrentPeriodAlias,
+  resolveBoard,
+  type Entry,
+  type SubscribeRequest,
+  type UnsubscribeRequest,
+} from '../../protocol/index.ts';
+import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { boardKeys, parseChangeNotices, type ChangeNotice } from '../index/keys.ts';
 import type { Logger } from '../log.ts';
@@ -37,12 +46,23 @@ export interface LiveDeps {
   options: LiveOptions;
   /** Seconds from a change notice to the diff carrying it. */
   onDiffLatency?: (seconds: number) => void;
+  /** Decides which period a current-period board (`global:daily`) shows. */
+  clock: Clock;
 }
+
+/**
+ * A current-period board's feed moves to the new period this long after the boundary: submits
+ * taken just before it have committed by then, so the final standings sent are final.
+ */
+export const ROLLOVER_SETTLE_MS = 1000;
+const ROLLOVER_CHECK_MS = 100;
 
 export class LiveHub {
   private readonly feeds = new Map<string, Feed>();
   private readonly ready = new Map<Feed, Promise<void>>();
-  private readonly channels = new Map<string, string>(); // channel -> board
+  private readonly channels = new Map<string, string>(); // channel -> source board
+  /** Feeds by the board they read: a board's own feed, and a current-period board's feed on its period. */
+  private readonly bySource = new Map<string, Set<Feed>>();
   private readonly lagging = new Set<Socket>();
   private readonly instance = randomBytes(3).toString('hex');
   private epochCounter = 0;
@@ -71,6 +91,7 @@ export class LiveHub {
     this.timers.push(setInterval(() => this.tick(), options.tickMs));
     this.timers.push(setInterval(() => this.feeds.forEach((f) => (f.dirty = true)), options.refreshMs));
     this.timers.push(setInterval(() => this.sweep(), 1000));
+    this.timers.push(setInterval(() => this.checkRollovers(), ROLLOVER_CHECK_MS));
     for (const t of this.timers) t.unref();
   }
 
@@ -95,10 +116,13 @@ export class LiveHub {
 
   /** A committed change on `board`, from this instance or (through pub/sub) another. */
   noteChange(board: string, notice: ChangeNotice): void {
-    const feed = this.feeds.get(board);
-    if (!feed || !feed.affectedBy(notice)) return;
-    feed.dirty = true;
-    if (feed.dirtySince === 0) feed.dirtySince = performance.now();
+    const feeds = this.bySource.get(board);
+    if (!feeds) return;
+    for (const feed of feeds) {
+      if (!feed.affectedBy(notice)) continue;
+      feed.dirty = true;
+      if (feed.dirtySince === 0) feed.dirtySince = performance.now();
+    }
   }
 
   /** Subscribes (or re-subscribes with a new limit) and replies with the snapshot itself, so no diff can overtake it. */
@@ -117,7 +141,15 @@ export class LiveHub {
     u.subs.set(req.board, g);
     if (!u.laggingSince) ws.subscribe(g.topic);
     this.d.metrics.subscriptions.inc();
-    this.d.send(ws, { op: 'subscribe', ...(rid === undefined ? {} : { rid }), board: g.board, epoch: g.epoch, seq: g.seq, entries: g.sent });
+    this.d.send(ws, {
+      op: 'subscribe',
+      ...(rid === undefined ? {} : { rid }),
+      board: g.board,
+      epoch: g.epoch,
+      seq: g.seq,
+      entries: g.sent,
+      ...(g.period ? { period: g.period } : {}),
+    });
   }
 
   unsubscribe(ws: Socket, req: UnsubscribeRequest): { board: string } {
@@ -149,7 +181,7 @@ export class LiveHub {
   private async feedFor(board: string): Promise<Feed> {
     let feed = this.feeds.get(board);
     if (!feed) {
-      const created = new Feed(board, this.newEpoch);
+      const created = new Feed(board, this.newEpoch, this.sourceOf(board));
       this.feeds.set(board, created);
       this.ready.set(created, this.initFeed(created).finally(() => this.ready.delete(created)));
       feed = created;
@@ -163,17 +195,86 @@ export class LiveHub {
     return feed;
   }
 
+  /** The board a feed of `board` reads now: a current-period id's period, as of the settle delay ago. */
+  private sourceOf(board: string): string {
+    return resolveBoard(board, this.d.clock.now() - ROLLOVER_SETTLE_MS);
+  }
+
   private async initFeed(feed: Feed): Promise<void> {
-    const channel = boardKeys(this.d.redisPrefix, feed.board).channel;
-    this.channels.set(channel, feed.board);
+    await this.attach(feed);
+    const { entries, epoch } = await this.d.loadTop(feed.source, VIEW_SIZE);
+    feed.setView(entries, epoch);
+    feed.dirty = false;
+  }
+
+  /** Starts hearing the changes of the feed's source board. */
+  private async attach(feed: Feed): Promise<void> {
+    const source = feed.source;
+    let feeds = this.bySource.get(source);
+    if (!feeds) this.bySource.set(source, (feeds = new Set()));
+    feeds.add(feed);
+    const channel = boardKeys(this.d.redisPrefix, source).channel;
+    if (this.channels.has(channel)) return;
+    this.channels.set(channel, source);
     // Subscribe before the first read so no change falls between them; if Redis is down the
     // periodic refresh covers other instances' changes until it is back.
     await this.d.subscriber.subscribe(channel).catch((err: unknown) => {
-      this.d.log.warn({ err, board: feed.board }, 'live: cannot subscribe to board changes yet');
+      this.d.log.warn({ err, board: source }, 'live: cannot subscribe to board changes yet');
     });
-    const { entries, epoch } = await this.d.loadTop(feed.board, VIEW_SIZE);
-    feed.setView(entries, epoch);
-    feed.dirty = false;
+  }
+
+  /** Stops hearing the source board's changes for this feed (and on Redis, when no feed reads it). */
+  private detach(feed: Feed): void {
+    const source = feed.source;
+    const feeds = this.bySource.get(source);
+    feeds?.delete(feed);
+    if (feeds && feeds.size > 0) return;
+    this.bySource.delete(source);
+    const channel = boardKeys(this.d.redisPrefix, source).channel;
+    this.channels.delete(channel);
+    this.d.subscriber.unsubscribe(channel).catch((err: unknown) => this.d.log.warn({ err, board: source }, 'live: unsubscribe failed'));
+  }
+
+  /** Moves current-period feeds whose period has ended (and settled) on to the new one. */
+  private checkRollovers(): void {
+    for (const feed of this.feeds.values()) {
+      if (!isCurrentPeriodAlias(feed.board) || feed.refreshing || this.ready.has(feed)) continue;
+      const next = this.sourceOf(feed.board);
+      if (next !== feed.source) void this.rollover(feed, next);
+    }
+  }
+
+  /**
+   * Sends every group the ended period's final standings (read from PostgreSQL, the period being
+   * over) and then a fresh snapshot of the new period, each under a new epoch. On failure the feed
+   * stays on the old period and the next check tries again.
+   */
+  private async rollover(feed: Feed, next: string): Promise<void> {
+    feed.refreshing = true;
+    const ended = feed.source;
+    try {
+      const final = await this.d.loadTop(ended, VIEW_SIZE);
+      feed.setView(final.entries, undefined);
+      for (const g of feed.groups.values()) this.publish(g, { ...feed.restart(g), period: ended, final: true });
+      this.detach(feed);
+      feed.switchSource(next);
+      await this.attach(feed);
+      const fresh = await this.d.loadTop(next, VIEW_SIZE);
+      feed.setView(fresh.entries, fresh.epoch);
+      for (const g of feed.groups.values()) {
+        g.period = next;
+        this.publish(g, feed.restart(g));
+      }
+      feed.dirty = false;
+      this.d.log.info({ board: feed.board, ended, period: next }, 'live: period rolled over');
+    } catch (err) {
+      // Whatever was sent, the next attempt starts the groups over again from a fresh read.
+      feed.restartPending = true;
+      feed.dirty = true;
+      this.d.log.warn({ err, board: feed.board, ended, period: next }, 'live: period rollover failed; will retry');
+    } finally {
+      feed.refreshing = false;
+    }
   }
 
   private leave(ws: Socket, board: string): void {
@@ -201,7 +302,7 @@ export class LiveHub {
     const since = feed.dirtySince;
     feed.dirtySince = 0;
     try {
-      const { entries, epoch } = await this.d.loadTop(feed.board, VIEW_SIZE);
+      const { entries, epoch } = await this.d.loadTop(feed.source, VIEW_SIZE);
       const rebuilt = feed.setView(entries, epoch);
       let published = false;
       for (const g of feed.groups.values()) {
@@ -255,9 +356,7 @@ export class LiveHub {
     for (const [board, feed] of this.feeds) {
       if (feed.groups.size > 0 || feed.refreshing || this.ready.has(feed)) continue;
       this.feeds.delete(board);
-      const channel = boardKeys(this.d.redisPrefix, board).channel;
-      this.channels.delete(channel);
-      this.d.subscriber.unsubscribe(channel).catch((err: unknown) => this.d.log.warn({ err, board }, 'live: unsubscribe failed'));
+      this.detach(feed);
     }
   }
 }

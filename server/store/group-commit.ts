@@ -20,14 +20,20 @@ export function sortForLocking(reqs: readonly SubmitRequest[]): number[] {
 /**
  * Commits a batch; one result (or the Error of that row alone) per request, in the order given.
  * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/004).
+ * Each submit also counts on the window boards of `suffixes` (the periods it was taken in).
  */
-export async function commitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date): Promise<(SubmitResult | Error)[]> {
-  if (reqs.length === 1) return [await submit(sql, reqs[0]!, deadline)];
+export async function commitBatch(
+  sql: Sql,
+  reqs: readonly SubmitRequest[],
+  deadline: Date,
+  suffixes: readonly string[],
+): Promise<(SubmitResult | Error)[]> {
+  if (reqs.length === 1) return [await submit(sql, reqs[0]!, deadline, suffixes)];
   const order = sortForLocking(reqs);
   const sorted = order.map((i) => reqs[i]!);
   for (let attempt = 1; ; attempt++) {
     try {
-      const rows = await submitBatch(sql, sorted, deadline);
+      const rows = await submitBatch(sql, sorted, deadline, suffixes);
       const out: SubmitResult[] = new Array(reqs.length);
       rows.forEach((row, k) => (out[order[k]!] = row));
       return out;
@@ -38,7 +44,7 @@ export async function commitBatch(sql: Sql, reqs: readonly SubmitRequest[], dead
       // Something in one row failed the whole transaction: nothing committed, so each row goes
       // again alone and only the guilty one fails.
       return Promise.all(
-        reqs.map((r) => submit(sql, r, deadline).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+        reqs.map((r) => submit(sql, r, deadline, suffixes).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
       );
     }
   }

@@ -2,7 +2,7 @@
  * PostgreSQL queries of the leaderboard: the submit call and every read, used directly when the
  * rank index cannot serve. Thin: ranking arithmetic lives in ranking.ts.
  */
-import type { Entry, HistoryReply, SubmitRequest } from '../../protocol/index.ts';
+import type { Entry, HistoryReply, PageCursor, SubmitRequest } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
 import type { Sql } from './db.ts';
 
@@ -17,25 +17,35 @@ export interface SubmitResult {
   committed_at: Date | null;
   new_board: boolean | null;
   other_boards: string[] | null;
+  /** The user's totals on the batch's window boards after the batch (sql/006); null when none. */
+  w_boards?: string[] | null;
+  w_totals?: number[] | null;
+  w_games?: number[] | null;
+  /** Window boards this batch created. */
+  w_new?: string[] | null;
 }
 
-/** One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/004). */
-export async function submit(sql: Sql, r: SubmitRequest, deadline: Date): Promise<SubmitResult> {
-  const [row] = await submitBatch(sql, [r], deadline);
+/**
+ * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/004), and
+ * also counts on the window boards named by `suffixes` (sql/006).
+ */
+export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixes: readonly string[]): Promise<SubmitResult> {
+  const [row] = await submitBatch(sql, [r], deadline, suffixes);
   return row!;
 }
 
 /** Many submits in one transaction and one round trip; one result per request, in order. */
-export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date): Promise<SubmitResult[]> {
+export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date, suffixes: readonly string[]): Promise<SubmitResult[]> {
   const rows = await sql<(SubmitResult & { ord: number })[]>`
-    SELECT * FROM lb_submit_before(
+    SELECT * FROM lb_submit_windows(
       ${deadline},
+      ${sql.array([...suffixes], 25)}::text[],
       ${sql.array(reqs.map((r) => r.user_id), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.score), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.game_mode), 25)}::text[],
       ${sql.array(reqs.map((r) => r.username ?? null) as string[], 25)}::text[],
       ${sql.array(reqs.map((r) => r.submission_id ?? null) as string[], 25)}::text[])`;
-  if (rows.length !== reqs.length) throw new Error(`lb_submit_before returned ${rows.length} rows for ${reqs.length} submits`);
+  if (rows.length !== reqs.length) throw new Error(`lb_submit_windows returned ${rows.length} rows for ${reqs.length} submits`);
   return rows.sort((a, b) => a.ord - b.ord);
 }
 
@@ -114,6 +124,63 @@ export async function around(sql: Sql, board: string, userId: number, radius: nu
   return assignRanks(rows, counts!.higher + 1, counts!.higher + counts!.tied_before);
 }
 
+/**
+ * The entries of those of `userIds` on the board, in listing order, in one statement (one
+ * snapshot). Each distinct total is ranked once, by the count `rankOfTotal` makes.
+ */
+export async function ranks(sql: Sql, board: string, userIds: readonly number[]): Promise<Entry[]> {
+  const rows = await sql<Entry[]>`
+    WITH me AS (
+      SELECT l.user_id, u.username, l.total_score, l.games_played
+      FROM leaderboard l JOIN users u USING (user_id)
+      WHERE l.board = ${board} AND l.user_id = ANY(${sql.array(userIds as number[], 20)}::bigint[])
+    ), r AS (
+      SELECT t.total_score,
+             (SELECT count(*) FROM leaderboard h WHERE h.board = ${board} AND h.total_score > t.total_score)::bigint + 1 AS rank
+      FROM (SELECT DISTINCT total_score FROM me) t
+    )
+    SELECT r.rank, me.user_id, me.username, me.total_score, me.games_played
+    FROM me JOIN r USING (total_score)
+    ORDER BY me.total_score DESC, me.user_id`;
+  return [...rows];
+}
+
+/**
+ * Up to `count` rows after `after` in listing order, ranked, in one statement (one snapshot).
+ * Keyset, not OFFSET: the two branches are range scans of leaderboard_rank_idx (the rest of the
+ * cursor's tie group, then lower totals), as in `around`; ranking the first row counts the rows
+ * above it, which costs what `rank` costs at that depth.
+ */
+export async function page(sql: Sql, board: string, after: PageCursor | undefined, count: number): Promise<Entry[]> {
+  if (!after) return top(sql, board, count);
+  const { total_score: t, user_id: u } = after;
+  const rows = await sql<(Row & { higher: number; tied_before: number })[]>`
+    WITH p AS (
+      SELECT * FROM (
+        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+         WHERE l.board = ${board} AND l.total_score = ${t} AND l.user_id > ${u}
+         ORDER BY l.user_id LIMIT ${count})
+        UNION ALL
+        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+         WHERE l.board = ${board} AND l.total_score < ${t}
+         ORDER BY l.total_score DESC, l.user_id LIMIT ${count})
+      ) x
+      ORDER BY total_score DESC, user_id LIMIT ${count}
+    ), f AS (
+      SELECT total_score, user_id FROM p ORDER BY total_score DESC, user_id LIMIT 1
+    ), c AS (
+      SELECT count(*) FILTER (WHERE l.total_score > f.total_score)::bigint AS higher,
+             count(*) FILTER (WHERE l.total_score = f.total_score AND l.user_id < f.user_id)::bigint AS tied_before
+      FROM f JOIN leaderboard l ON l.board = ${board} AND l.total_score >= f.total_score
+    )
+    SELECT p.user_id, u.username, p.total_score, p.games_played, c.higher, c.tied_before
+    FROM p JOIN users u USING (user_id) CROSS JOIN c
+    ORDER BY p.total_score DESC, p.user_id`;
+  if (rows.length === 0) return [];
+  const { higher, tied_before } = rows[0]!;
+  return assignRanks(rows, higher + 1, higher + tied_before);
+}
+
 export async function history(sql: Sql, userId: number, limit: number, offset: number): Promise<HistoryReply | undefined> {
   const [totals] = await sql<{ games_played: number }[]>`
     SELECT games_played FROM leaderboard WHERE board = 'global' AND user_id = ${userId}`;
@@ -141,6 +208,24 @@ export async function boardsOfUsers(sql: Sql, userIds: readonly number[]): Promi
 export async function listBoards(sql: Sql): Promise<string[]> {
   return (await sql<{ board: string }[]>`SELECT board FROM boards ORDER BY board`).map((r) => r.board);
 }
+
+/** The all-time boards (`global`, `mode:<m>`), without their window boards. */
+export async function listFamilies(sql: Sql): Promise<string[]> {
+  return (await sql<{ board: string }[]>`SELECT board FROM boards WHERE board !~ ${WINDOW_BOARD_RE} ORDER BY board`).map((r) => r.board);
+}
+
+/** The boards the rank index serves: all-time ones, and window boards of the periods `suffixes` name. */
+export async function listLiveBoards(sql: Sql, suffixes: readonly string[]): Promise<string[]> {
+  return (
+    await sql<{ board: string }[]>`
+      SELECT board FROM boards
+      WHERE board !~ ${WINDOW_BOARD_RE} OR board LIKE ANY (${suffixes.map((s) => '%' + s)}::text[])
+      ORDER BY board`
+  ).map((r) => r.board);
+}
+
+/** Matches the ids of window boards as stored (`<family>:<window>:<period>`). */
+const WINDOW_BOARD_RE = ':(daily|weekly|monthly):';
 
 /** A board row as the index stores it: the name's version is the user's global games_played. */
 export interface IndexRow extends Row {

@@ -135,6 +135,12 @@ export const VALID: { [O in Op]: fc.Arbitrary<Record<string, unknown>> } = {
   subscribe: fc.record({ board: opt(board), limit: opt(fc.integer({ min: 1, max: 100 })) }),
   unsubscribe: fc.record({ board: opt(board) }),
   boards: fc.constant({}),
+  ranks: fc.record({ user_ids: fc.uniqueArray(userId, { minLength: 1, maxLength: 100 }), board: opt(board) }),
+  page: fc.record({
+    board: opt(board),
+    limit: opt(fc.integer({ min: 1, max: 100 })),
+    after: opt(fc.record({ total_score: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), user_id: userId })),
+  }),
 };
 export const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 

@@ -90,4 +90,22 @@ export class Model {
   boardIds(): string[] {
     return [...this.boards.keys()];
   }
+
+  /** `ranks` (a v1 addition): the listed users on the board in listing order, the others as listed. */
+  ranks(board: string, userIds: readonly number[]) {
+    const listed = new Set(userIds);
+    const entries = this.listing(board).filter((e) => listed.has(e.user_id));
+    const found = new Set(entries.map((e) => e.user_id));
+    return { board, entries, missing: userIds.filter((id) => !found.has(id)) };
+  }
+
+  /** `page` (a v1 addition): up to `limit` rows strictly after the cursor in listing order. */
+  page(board: string, limit: number, after?: { total_score: number; user_id: number }) {
+    const rest = this.listing(board).filter(
+      (e) => !after || e.total_score < after.total_score || (e.total_score === after.total_score && e.user_id > after.user_id),
+    );
+    const entries = rest.slice(0, limit);
+    const last = entries[entries.length - 1];
+    return { board, entries, next: rest.length > limit && last ? { total_score: last.total_score, user_id: last.user_id } : null };
+  }
 }

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../../server/app.ts';
+import type { Clock } from '../../server/clock.ts';
 import { signToken, type Role } from '../../server/auth/jwt.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
@@ -35,9 +36,9 @@ export function storeEnv(stores: FreshStores, extra: Record<string, string> = {}
   };
 }
 
-export async function startTestApp(stores: FreshStores, extra: Record<string, string> = {}): Promise<RunningApp> {
+export async function startTestApp(stores: FreshStores, extra: Record<string, string> = {}, clock?: Clock): Promise<RunningApp> {
   const config = loadConfig(storeEnv(stores, extra));
-  const app = await startApp(config, createLogger(config.logLevel));
+  const app = await startApp(config, createLogger(config.logLevel), undefined, clock);
   await app.indexReady;
   return app;
 }
