@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import { CLOSE_CODES, periodSuffixes, type HealthReply } from '../protocol/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
@@ -23,6 +22,7 @@ import { SubmitGuard } from './limits/submit-guard.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
 import { EMPTY_BOARD_CONFIG, applyBoardConfig, parseBoardConfig, type BoardConfig } from './board-config.ts';
+import { createRedis, createSubscriber, describeTarget, type RedisClient, type RedisTarget } from './store/redis.ts';
 import { clockSkewMs, connect, ensureDatabase, type Sql } from './store/db.ts';
 import { SubmitPipeline } from './submit-pipeline.ts';
 import { migrate } from './store/migrate.ts';
@@ -33,7 +33,7 @@ import { BOARD_DIST, mountStatic } from './static.ts';
 export interface RunningApp {
   port: number;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   index: RankIndex;
   maintainer: IndexMaintainer;
   metrics: Metrics;
@@ -95,11 +95,12 @@ async function openPostgres(config: Config, log: Logger): Promise<Sql> {
   }
 }
 
-async function openRedis(config: Config, log: Logger): Promise<Redis> {
-  const redis = new Redis(config.redisUrl, {
+async function openRedis(config: Config, log: Logger): Promise<RedisClient> {
+  const target = redisTarget(config);
+  const redis = createRedis(target, {
     lazyConnect: true,
     enableOfflineQueue: false, // fail at once while disconnected: reads then fall back to PostgreSQL
-    enableAutoPipelining: true, // commands issued in one event-loop turn share one write
+    enableAutoPipelining: true, // commands issued in one event-loop turn share one write (per node)
     maxRetriesPerRequest: 1,
     commandTimeout: config.redisCommandTimeoutMs,
     connectTimeout: config.startupTimeoutMs,
@@ -118,8 +119,12 @@ async function openRedis(config: Config, log: Logger): Promise<Redis> {
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw new StartupError(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${(err as Error).message}`, { cause: err });
+    throw new StartupError(`cannot reach Redis at ${describeTarget(target, redactUrl)}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function redisTarget(config: Config): RedisTarget {
+  return { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
 }
 
 function listen(app: ReturnType<typeof uWS.App>, host: string, port: number): Promise<us_listen_socket> {
@@ -147,7 +152,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     await sql.end({ timeout: 1 });
     throw new StartupError(`cannot apply the board settings: ${(err as Error).message}`, { cause: err });
   }
-  let redis: Redis;
+  let redis: RedisClient;
   try {
     redis = await openRedis(config, log);
   } catch (err) {
@@ -244,7 +249,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
   mountStatic(app, BOARD_DIST, log);
   http.mountFallback(app);
 
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, connectionName: `${config.redisPrefix}:live` });
+  const subscriber = createSubscriber(redisTarget(config), redis, `${config.redisPrefix}:live`);
   subscriber.on('error', () => undefined); // the command connection already reports Redis trouble
   const hub = new LiveHub({
     app,

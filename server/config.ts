@@ -14,6 +14,16 @@ const envSchema = z.object({
   PORT: int(0, 65535, 8000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/leaderboard'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((v) => v.split(',').map((n) => n.trim()).filter((n) => n !== ''))
+    .pipe(
+      z
+        .array(z.string().regex(/^[A-Za-z0-9.\-]+:[0-9]{1,5}$/, { message: 'each node must be host:port' }))
+        .min(1, { message: 'lists no node' })
+        .transform((nodes) => nodes.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) }))),
+    )
+    .optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
@@ -91,6 +101,8 @@ export interface Config {
   readonly port: number;
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** Seed nodes of a Redis Cluster to use instead of REDIS_URL. */
+  readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined;
   readonly redisPrefix: string;
   /** Undefined only outside production; the app then generates a random one. */
   readonly jwtSecret: string | undefined;
@@ -164,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     redisPrefix: e.REDIS_PREFIX,
     jwtSecret: e.JWT_SECRET,
     jwtPreviousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),

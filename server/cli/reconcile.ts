@@ -4,16 +4,19 @@
  * PostgreSQL at the end, 1 otherwise; the report is one JSON document on stdout.
  */
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../config.ts';
 import { hasDrift, reconcile } from '../index/reconcile.ts';
 import { RankIndex } from '../index/rank-index.ts';
 import { connect } from '../store/db.ts';
+import { createRedis } from '../store/redis.ts';
 
 const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
 const config = loadConfig(process.env);
 const sql = connect({ url: config.databaseUrl, poolSize: 2, connectTimeoutS: 5 });
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: config.startupTimeoutMs });
+const redis = createRedis(
+  { url: config.redisUrl, clusterNodes: config.redisClusterNodes },
+  { maxRetriesPerRequest: 1, connectTimeout: config.startupTimeoutMs },
+);
 try {
   const index = new RankIndex(redis, config.redisPrefix);
   const { before, after } = await reconcile(index, sql, !values.check);

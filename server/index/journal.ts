@@ -11,9 +11,9 @@
  * update, so Redis sees them in that order even though the record is not awaited.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import type { Logger } from '../log.ts';
-import { instanceAliveKey } from './keys.ts';
+import { instanceAliveKey, instancePendingKey, instancesKey } from './keys.ts';
 
 const HEARTBEAT_TTL_MS = 10_000;
 
@@ -24,19 +24,19 @@ export class IndexJournal {
   private lastWarn = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly log: Logger,
   ) {}
 
   private get registry() {
-    return `${this.prefix}:instances`;
+    return instancesKey(this.prefix);
   }
   private alive(id: string) {
     return instanceAliveKey(this.prefix, id);
   }
   private pending(id: string) {
-    return `${this.prefix}:instance:${id}:pending`;
+    return instancePendingKey(this.prefix, id);
   }
 
   start(): void {

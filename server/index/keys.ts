@@ -43,9 +43,22 @@ export function boardKeys(prefix: string, board: string): BoardKeys {
 
 const MEMBER_WIDTH = 16; // 2^53 - 1 has 16 digits
 
-/** The heartbeat key of a server instance (see journal.ts); its absence means the instance is dead. */
+/**
+ * Keys of the instance registry (see journal.ts) share the hash tag `{instances}`, so the
+ * transactions that update several of them stay in one slot on a Redis Cluster.
+ */
+export function instancesKey(prefix: string): string {
+  return `${prefix}:{instances}`;
+}
+
+/** The heartbeat key of a server instance; its absence means the instance is dead. */
 export function instanceAliveKey(prefix: string, instanceId: string): string {
-  return `${prefix}:instance:${instanceId}:alive`;
+  return `${prefix}:{instances}:${instanceId}:alive`;
+}
+
+/** The instance's index updates committed but not yet applied. */
+export function instancePendingKey(prefix: string, instanceId: string): string {
+  return `${prefix}:{instances}:${instanceId}:pending`;
 }
 
 export function toMember(userId: number): string {

@@ -100,12 +100,10 @@ export class IndexMaintainer {
         if (users.length > 0) this.markDirty(await boardsOfUsers(this.sql, users)); // past periods are dropped there
       }
       const boards = await listLiveBoards(this.sql, this.currentPeriods());
-      const p = this.index.redis.pipeline();
-      for (const b of boards) p.exists(this.index.keys(b).epoch);
-      const results = (await p.exec()) ?? [];
-      results.forEach(([err, exists], i) => {
-        if (err) throw err;
-        if (exists === 0) this.request(boards[i]!);
+      // One EXISTS per board (auto-pipelined per node; boards live in different cluster slots).
+      const exists = await Promise.all(boards.map((b) => this.index.redis.exists(this.index.keys(b).epoch)));
+      exists.forEach((n, i) => {
+        if (n === 0) this.request(boards[i]!);
       });
       if (this.pending.size > 0) this.kick();
     } catch (err) {

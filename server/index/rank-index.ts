@@ -3,7 +3,7 @@
  * `top`, `around`, `rank`, `ranks` and `page`. A read answers UNTRUSTED when the board's index is not to be trusted
  * (flushed, lost, or being replaced); the caller then falls back to PostgreSQL.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import { compareListing, parseBoard, periodEnd, type Entry, type PageCursor } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
 import { boardKeys, fromMember, parseUserValue, toMember } from './keys.ts';
@@ -60,8 +60,9 @@ export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
 }
 
-export function defineIndexScripts(redis: Redis): void {
-  redis.defineCommand('lbApply', { lua: scripts.APPLY_UPDATES });
+export function defineIndexScripts(redis: RedisClient): void {
+  // Fixed key counts: on a cluster, auto-pipelining routes a script call by its first argument.
+  redis.defineCommand('lbApply', { numberOfKeys: 6, lua: scripts.APPLY_UPDATES });
   redis.defineCommand('lbRange', { numberOfKeys: 3, lua: scripts.READ_RANGE });
   redis.defineCommand('lbAround', { numberOfKeys: 3, lua: scripts.READ_AROUND });
   redis.defineCommand('lbRank', { numberOfKeys: 3, lua: scripts.READ_RANK });
@@ -77,7 +78,7 @@ export class RankIndex {
   private readonly cmd: ScriptCommands;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix: string,
   ) {
     defineIndexScripts(redis);
@@ -104,9 +105,11 @@ export class RankIndex {
       if (list) list.push(i);
       else byBoard.set(u.board, [i]);
     });
-    const pipeline = this.redis.pipeline() as unknown as { lbApply(n: number, ...a: (string | number)[]): void; exec(): Promise<[Error | null, unknown][] | null> };
+    // One script call per board, issued together: auto-pipelined into one write per node (a
+    // cluster holds boards in different slots, so they cannot share one pipeline).
+    const apply = this.redis as unknown as { lbApply(...a: (string | number)[]): Promise<[0] | [1, string, ...number[]]> };
     const boards = [...byBoard.entries()];
-    for (const [board, idx] of boards) {
+    const replies = boards.map(([board, idx]) => {
       const k = this.keys(board);
       const isNew = idx.some((i) => updates[i]!.newBoard);
       const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS];
@@ -114,21 +117,20 @@ export class RankIndex {
         const u = updates[i]!;
         args.push(toMember(u.userId), u.games < 0 ? '0' : String(-u.total), u.games, u.nameVersion, u.name);
       }
-      pipeline.lbApply(6, k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
-    }
+      return apply.lbApply(k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
+    });
     // A window board's keys go some time after its period ends (its reads then come from PostgreSQL).
+    const expiring: Promise<unknown>[] = [];
     for (const [board] of boards) {
       const at = indexExpiry(board);
       if (at === undefined) continue;
       const k = this.keys(board);
-      for (const key of [k.epoch, k.z, k.h]) (pipeline as unknown as { pexpireat(key: string, ms: number): void }).pexpireat(key, at);
+      for (const key of [k.epoch, k.z, k.h]) expiring.push(this.redis.pexpireat(key, at));
     }
-    const results = (await pipeline.exec()) ?? [];
+    const [results] = await Promise.all([Promise.all(replies), Promise.all(expiring)]);
     const out: ApplyOutcome[] = new Array(updates.length);
     boards.forEach(([, idx], b) => {
-      const [err, reply] = results[b] ?? [new Error('missing pipeline reply'), null];
-      if (err) throw err;
-      const r = reply as [0] | [1, string, ...number[]];
+      const r = results[b]!;
       idx.forEach((i, k) => (out[i] = r[0] === 1 ? { applied: true, rank: r[2 + k] as number, epoch: r[1] } : { applied: false }));
     });
     return out;

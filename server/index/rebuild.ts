@@ -4,7 +4,7 @@
  * the log onto the copy (version-checked), swap it in and give the board a fresh epoch.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import type { Sql } from '../store/db.ts';
 import { boardExists, streamBoard, type IndexRow } from '../store/scores.ts';
 import { formatUserValue, instanceAliveKey, toMember } from './keys.ts';
@@ -49,7 +49,7 @@ export async function rebuildBoard(
   board: string,
   owner: string = `tool-${randomBytes(4).toString('hex')}`,
 ): Promise<RebuildResult> {
-  const redis: Redis = index.redis;
+  const redis: RedisClient = index.redis;
   const cmd = redis as unknown as RebuildCommands;
   const k = index.keys(board);
   const token = `${owner}:${randomBytes(8).toString('hex')}`;
@@ -75,14 +75,14 @@ export async function rebuildBoard(
         zadd.push(-r.total_score, member);
         hset.push(member, formatUserValue(r.games_played, r.name_version, r.username));
       }
+      // The board's keys in one pipeline (one slot); the heartbeat, in another slot, beside it.
       const p = redis.pipeline();
       p.zadd(tz, ...zadd);
       p.hset(th, ...hset);
-      p.set(alive, '1', 'PX', TTL_MS);
       (p as unknown as { lbRebuildExtend(...a: (string | number)[]): void }).lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, TTL_MS);
-      const results = (await p.exec()) ?? [];
-      for (const [err] of results) if (err) throw err;
-      if (results[3]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
+      const [results] = await Promise.all([p.exec(), redis.set(alive, '1', 'PX', TTL_MS)]);
+      for (const [err] of results ?? []) if (err) throw err;
+      if (results?.[2]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
     };
     const rows = await streamBoard(sql, board, CHUNK_ROWS, async (chunk) => {
       const w = write(chunk);

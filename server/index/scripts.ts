@@ -75,7 +75,7 @@ for i = 0, n - 1 do
     out[#out + 1] = -1
   end
 end
-if #changed > 0 then redis.call('PUBLISH', KEYS[6], table.concat(changed, '|')) end
+if #changed > 0 then redis.call('SPUBLISH', KEYS[6], table.concat(changed, '|')) end
 return out
 `;
 

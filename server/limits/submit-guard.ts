@@ -4,7 +4,7 @@
  * clock is Redis's, so instances with skewed clocks agree. When Redis is unreachable the guard
  * lets submits through (a store outage must not stop scores being recorded) and says so in a metric.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkSubmitCap, type ScoreRules } from './score-rules.ts';
@@ -54,7 +54,7 @@ export class SubmitGuard {
   private lastWarn = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly opts: SubmitGuardOptions,
     private readonly log: Logger,

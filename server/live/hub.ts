@@ -3,7 +3,7 @@
  * per board and limit per tick, the Redis pub/sub link that carries other instances' changes, and
  * slow-consumer handling. Frames are encoded once per group and published through uWS topics.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.ts';
 import { randomBytes } from 'node:crypto';
 import {
   CLOSE_CODES,
@@ -37,7 +37,7 @@ export interface LiveOptions {
 export interface LiveDeps {
   app: TemplatedApp;
   /** A connection of its own: a subscribed Redis connection can do nothing else. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   redisPrefix: string;
   loadTop: (board: string, limit: number) => Promise<{ entries: Entry[]; epoch: string | undefined }>;
   send: (ws: Socket, frame: object) => void;
@@ -73,7 +73,7 @@ export class LiveHub {
 
   start(): void {
     const { subscriber, options } = this.d;
-    subscriber.on('message', (channel: string, message: string) => {
+    subscriber.on('smessage', (channel: string, message: string) => {
       const board = this.channels.get(channel);
       if (board === undefined) return;
       for (const notice of parseChangeNotices(message)) this.noteChange(board, notice);
@@ -218,7 +218,7 @@ export class LiveHub {
     this.channels.set(channel, source);
     // Subscribe before the first read so no change falls between them; if Redis is down the
     // periodic refresh covers other instances' changes until it is back.
-    await this.d.subscriber.subscribe(channel).catch((err: unknown) => {
+    await this.d.subscriber.ssubscribe(channel).catch((err: unknown) => {
       this.d.log.warn({ err, board: source }, 'live: cannot subscribe to board changes yet');
     });
   }
@@ -232,7 +232,7 @@ export class LiveHub {
     this.bySource.delete(source);
     const channel = boardKeys(this.d.redisPrefix, source).channel;
     this.channels.delete(channel);
-    this.d.subscriber.unsubscribe(channel).catch((err: unknown) => this.d.log.warn({ err, board: source }, 'live: unsubscribe failed'));
+    this.d.subscriber.sunsubscribe(channel).catch((err: unknown) => this.d.log.warn({ err, board: source }, 'live: unsubscribe failed'));
   }
 
   /** Moves current-period feeds whose period has ended (and settled) on to the new one. */

@@ -2,7 +2,7 @@
  * The rank index as it sits in Redis, compared with what PostgreSQL holds, user by user and board
  * by board. Tests use it to prove that the index converged; it reads only keys under the prefix.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../server/store/redis.ts';
 import { percentile, type Entry, type RankReply } from '../../protocol/index.ts';
 import { boardKeys, fromMember, parseUserValue, toMember } from '../../server/index/keys.ts';
 import { connect, type Sql } from '../../server/store/db.ts';

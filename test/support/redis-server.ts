@@ -37,13 +37,20 @@ export class PrivateRedis {
   private frozen = false;
   private out = '';
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
-  /** Starts a fresh instance on a free port, retrying on another port if the one found was taken. */
-  static async start(): Promise<PrivateRedis> {
+  /**
+   * Starts a fresh instance on a free port (from `pickPort` when given), retrying on another port
+   * if the one found was taken. `extraArgs` go to redis-server (e.g. cluster mode).
+   */
+  static async start(extraArgs: (port: number) => string[] = () => [], pickPort: () => Promise<number> = freePort): Promise<PrivateRedis> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const r = new PrivateRedis(await freePort());
+      const port = await pickPort();
+      const r = new PrivateRedis(port, extraArgs(port));
       try {
         await r.launch();
         return r;
@@ -129,7 +136,7 @@ export class PrivateRedis {
   private async launch(timeoutMs = 10_000): Promise<void> {
     this.out = '';
     this.frozen = false;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'warning'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'warning', ...this.extraArgs];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
