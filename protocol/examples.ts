@@ -19,7 +19,7 @@ export const HTTP_EXAMPLES = {
     query: { limit: 3, board: 'global' },
     reply: {
       board: 'global',
-      top_players: [entry(1, 7, 'ace', 120_000, 80), entry(2, 42, 'nova', 99_000, 61), entry(2, 9, 'kit', 99_000, 70)],
+      top_players: [entry(1, 7, 'ace', 120_000, 80), entry(2, 9, 'kit', 99_000, 70), entry(2, 42, 'nova', 99_000, 61)],
     },
   },
   boards: { query: {}, reply: { boards: ['global', 'mode:casual', 'mode:ranked'] } },
@@ -37,7 +37,7 @@ export const HTTP_EXAMPLES = {
   },
   around: {
     query: { user_id: 42, radius: 1, board: 'global' },
-    reply: { board: 'global', entries: [entry(1, 7, 'ace', 120_000, 80), entry(2, 42, 'nova', 99_000, 61), entry(2, 9, 'kit', 99_000, 70)] },
+    reply: { board: 'global', entries: [entry(1, 7, 'ace', 120_000, 80), entry(2, 9, 'kit', 99_000, 70), entry(2, 42, 'nova', 99_000, 61)] },
   },
   history: {
     query: { user_id: 42, limit: 2, offset: 0 },
