@@ -70,7 +70,9 @@ async function closedLoop(ctx: BenchContext, scenario: string, op: LoadOp, users
   }
 }
 
-export const submitClosed = (ctx: BenchContext) => closedLoop(ctx, 'submit', 'submit', opt(ctx, 'users', 100_000, 1000), 0, 1);
+/** `--seed N` first fills the database with N users and 5N sessions (does size slow writes?). */
+export const submitClosed = (ctx: BenchContext) =>
+  closedLoop(ctx, 'submit', 'submit', opt(ctx, 'users', 100_000, 1000), opt(ctx, 'seed', 0, 0), 1);
 export const rankClosed = (ctx: BenchContext) => {
   const users = opt(ctx, 'users', 100_000, 2000);
   return closedLoop(ctx, 'rank', 'rank', users, users, 1);
