@@ -90,11 +90,13 @@ export class Batcher<I, O> {
     if (!keyOf || this.busy.size === 0) return this.queue.splice(0, this.opts.maxBatch);
     const batch: Pending<I, O>[] = [];
     const rest: Pending<I, O>[] = [];
-    for (const p of this.queue) {
-      if (batch.length < this.opts.maxBatch && !this.busy.has(keyOf(p.input))) batch.push(p);
-      else rest.push(p);
+    let i = 0;
+    for (; i < this.queue.length && batch.length < this.opts.maxBatch; i++) {
+      const p = this.queue[i]!;
+      if (this.busy.has(keyOf(p.input))) rest.push(p);
+      else batch.push(p);
     }
-    this.queue = rest;
+    this.queue = i < this.queue.length ? rest.concat(this.queue.slice(i)) : rest;
     return batch;
   }
 
