@@ -200,6 +200,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
   const leaderboard = new Leaderboard({
     sql,
     clock,
+    topCache: config.topCache ? (board, limit) => live?.cachedTop(board, limit) : undefined,
     queryTimeoutMs: config.pgQueryTimeoutMs,
     writes,
     index,
@@ -280,7 +281,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     async () => {
       const { values } = await metrics.indexReads.get();
       const of = (source: string) => values.find((v) => v.labels.source === source)?.value ?? 0;
-      return { redis: of('redis'), postgres: of('postgres') };
+      return { redis: of('redis') + of('memory'), postgres: of('postgres') };
     },
     10_000,
   );

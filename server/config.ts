@@ -39,6 +39,7 @@ const envSchema = z.object({
   PG_POOL_SIZE: int(1, 200, 10),
   PG_QUERY_TIMEOUT_MS: int(50, 600_000, 5000),
   BOARDS_CONFIG: z.string().min(1).optional(),
+  TOP_CACHE: z.enum(['on', 'off']).default('on'),
   BOARD_WINDOWS: z
     .string()
     .default(WINDOWS.join(','))
@@ -116,6 +117,8 @@ export interface Config {
   readonly pgQueryTimeoutMs: number;
   /** Path of the per-board settings file (write modes; see server/board-config.ts), if any. */
   readonly boardsConfigPath: string | undefined;
+  /** Serve `top` from live views known current (see LiveHub.cachedTop). */
+  readonly topCache: boolean;
   /** Time windows every board also has (daily, weekly, monthly); none: all-time boards only. */
   readonly boardWindows: readonly Window[];
   /** Most submits committed in one transaction, and transactions of submits in flight at once. */
@@ -185,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pgPoolSize: e.PG_POOL_SIZE,
     pgQueryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
     boardsConfigPath: e.BOARDS_CONFIG,
+    topCache: e.TOP_CACHE === 'on',
     boardWindows: e.BOARD_WINDOWS,
     groupCommitMax: e.GROUP_COMMIT_MAX,
     groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,

@@ -40,6 +40,8 @@ export interface LeaderboardDeps {
   sql: Sql;
   /** Which periods are current (their boards are served from the index). */
   clock: Clock;
+  /** The live views' top rows when known current (see LiveHub.cachedTop). */
+  topCache?: (board: string, limit: number) => Entry[] | undefined;
   /** A PostgreSQL call without an answer by then fails as `unavailable`. */
   queryTimeoutMs: number;
   /** The batched write path (see submit-pipeline.ts). */
@@ -105,6 +107,14 @@ export class Leaderboard {
   }
 
   async top(req: TopRequest): Promise<TopReply> {
+    // Only while this instance would read the index itself (connected, board not known stale).
+    if (this.d.topCache && this.d.index.connected && !this.d.maintainer.isDirty(req.board) && isLiveBoard(req.board, this.d.clock.now())) {
+      const cached = this.d.topCache(req.board, req.limit);
+      if (cached) {
+        this.d.metrics.indexReads.inc({ source: 'memory' });
+        return { board: req.board, entries: cached };
+      }
+    }
     return { board: req.board, entries: (await this.topView(req.board, req.limit)).entries };
   }
 

@@ -43,7 +43,7 @@ export function createMetrics() {
   });
   const indexReads = new Counter({
     name: 'leaderboard_index_reads_total',
-    help: 'Reads served by the Redis rank index (source=redis) or by PostgreSQL when the index could not (source=postgres).',
+    help: 'Reads served by the Redis rank index (source=redis), by the in-memory view of a live board kept current by the index (source=memory, top only), or by PostgreSQL when the index could not (source=postgres).',
     labelNames: ['source'] as const,
     registers: [registry],
   });

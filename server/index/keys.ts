@@ -74,12 +74,21 @@ export interface ChangeNotice {
   userId: number;
   total: number;
   games: number;
+  /** The board's index changed generation (rebuilt, invalidated, or missed a commit): re-read it. */
+  generation?: true;
 }
+
+/** The message announcing a new index generation of a board. */
+export const GENERATION_NOTICE = '!';
 
 /** Parses a channel message: one or more notices joined by '|'. Malformed parts are skipped. */
 export function parseChangeNotices(message: string): ChangeNotice[] {
   const out: ChangeNotice[] = [];
   for (const part of message.split('|')) {
+    if (part === GENERATION_NOTICE) {
+      out.push({ userId: 0, total: 0, games: 0, generation: true });
+      continue;
+    }
     const [member, negScore, games] = part.split(':');
     if (member === undefined || negScore === undefined || games === undefined) continue;
     out.push({ userId: fromMember(member), total: 0 - Number(negScore), games: Number(games) });

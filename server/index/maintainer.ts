@@ -125,7 +125,8 @@ export class IndexMaintainer {
       this.pending.delete(board);
       try {
         if (invalidate) {
-          await this.index.redis.del(this.index.keys(board).epoch);
+          const k = this.index.keys(board);
+          await (this.index.redis as unknown as { lbInvalidate(epoch: string, channel: string): Promise<number> }).lbInvalidate(k.epoch, k.channel);
           this.dirty.delete(board); // every instance now reads it from PostgreSQL until rebuilt
         }
         const result = await rebuildBoard(this.index, this.sql, board, this.journal?.instanceId);

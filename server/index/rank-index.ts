@@ -69,7 +69,8 @@ export function defineIndexScripts(redis: RedisClient): void {
   redis.defineCommand('lbRanks', { numberOfKeys: 3, lua: scripts.READ_RANKS });
   redis.defineCommand('lbPage', { numberOfKeys: 3, lua: scripts.READ_PAGE });
   redis.defineCommand('lbRebuildBegin', { numberOfKeys: 2, lua: scripts.REBUILD_BEGIN });
-  redis.defineCommand('lbRebuildSwap', { numberOfKeys: 8, lua: scripts.REBUILD_SWAP });
+  redis.defineCommand('lbRebuildSwap', { numberOfKeys: 9, lua: scripts.REBUILD_SWAP });
+  redis.defineCommand('lbInvalidate', { numberOfKeys: 2, lua: scripts.INVALIDATE });
   redis.defineCommand('lbRebuildExtend', { numberOfKeys: 4, lua: scripts.REBUILD_EXTEND });
   redis.defineCommand('lbUnlock', { numberOfKeys: 1, lua: scripts.UNLOCK });
 }

@@ -95,7 +95,7 @@ export async function rebuildBoard(
     });
     await Promise.all(writing);
     const epoch = newEpoch();
-    const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, epoch, token);
+    const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, k.channel, epoch, token);
     if (swapped === null) return { status: 'expired', board };
     const expiry = indexExpiry(board);
     if (expiry !== undefined) await redis.multi().pexpireat(k.epoch, expiry).pexpireat(k.z, expiry).pexpireat(k.h, expiry).exec();

@@ -58,7 +58,11 @@ if redis.call('EXISTS', KEYS[4]) == 1 then
 end
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
-  if ARGV[2] ~= '1' then return {0} end
+  if ARGV[2] ~= '1' then
+    -- A commit the untrusted index cannot take: views of the board elsewhere are stale now.
+    redis.call('SPUBLISH', KEYS[6], '!')
+    return {0}
+  end
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
 end
@@ -202,8 +206,9 @@ return 1
  * Finishes a rebuild: replays the updates logged while the copy was filled (version-checked, so
  * order does not matter), swaps the copy in and sets a fresh epoch. Refuses (returns nil) when the
  * rebuilding mark expired, since updates may then have gone unlogged.
- * Only the holder of the board's rebuild lock may swap.
- * KEYS: epoch, z, h, tz, th, log, rebuilding, lock; ARGV: fresh epoch, lock token.
+ * Only the holder of the board's rebuild lock may swap. Announces the new generation ('!') on
+ * the board's channel, so every instance's views of the board are read again.
+ * KEYS: epoch, z, h, tz, th, log, rebuilding, lock, channel; ARGV: fresh epoch, lock token.
  */
 export const REBUILD_SWAP = `${APPLY}
 if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('GET', KEYS[8]) ~= ARGV[2] then return false end
@@ -215,7 +220,18 @@ if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]
 if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]); redis.call('PERSIST', KEYS[3]) else redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[6], KEYS[7])
 redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SPUBLISH', KEYS[9], '!')
 return ARGV[1]
+`;
+
+/**
+ * Stops every instance trusting a board's index: deletes its epoch and announces it ('!').
+ * KEYS: epoch, channel.
+ */
+export const INVALIDATE = `
+redis.call('DEL', KEYS[1])
+redis.call('SPUBLISH', KEYS[2], '!')
+return 1
 `;
 
 /**

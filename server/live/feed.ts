@@ -33,6 +33,10 @@ export class Feed {
   /** Continuity was lost (e.g. missed notices): the next refresh starts every group anew. */
   restartPending = false;
   refreshing = false;
+  /** The view came from the rank index (not a PostgreSQL fallback). */
+  fromIndex = false;
+  /** When a `top` read last asked for this board (Date.now()); keeps a feed without spectators. */
+  lastReadAt = 0;
   readonly groups = new Map<number, Group>();
   /** The board whose rows the feed shows: `board` itself, or the period a current-period id means now. */
   source: string;
@@ -54,6 +58,7 @@ export class Feed {
   /** Takes a fresh view; true when the index was rebuilt since the last one (a new generation). */
   setView(entries: Entry[], indexEpoch: string | undefined): boolean {
     this.view = entries;
+    this.fromIndex = indexEpoch !== undefined;
     this.members = new Set(entries.map((e) => e.user_id));
     const rebuilt = indexEpoch !== undefined && this.indexEpoch !== undefined && indexEpoch !== this.indexEpoch;
     if (indexEpoch !== undefined) this.indexEpoch = indexEpoch;
@@ -62,6 +67,7 @@ export class Feed {
 
   /** False only when the change provably cannot touch the top VIEW_SIZE rows. */
   affectedBy(n: ChangeNotice): boolean {
+    if (n.generation) return true;
     if (this.view.length < VIEW_SIZE || this.members.has(n.userId)) return true;
     if (n.games < 0) return false; // a rename of someone outside the view
     const last = this.view[this.view.length - 1]!;

@@ -55,6 +55,10 @@ export interface LiveDeps {
  * taken just before it have committed by then, so the final standings sent are final.
  */
 export const ROLLOVER_SETTLE_MS = 1000;
+/** A board read with `top` keeps its feed (its in-memory view) this long without spectators. */
+const TOP_CACHE_KEEP_MS = 10_000;
+/** Feeds kept only for `top` reads, at most (made-up board names must not grow them without end). */
+const MAX_CACHE_FEEDS = 256;
 const ROLLOVER_CHECK_MS = 100;
 
 export class LiveHub {
@@ -98,6 +102,41 @@ export class LiveHub {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+  }
+
+  /**
+   * The top `limit` rows of `board` from this instance's live view, when that view is current: the
+   * feed is initialised and was read from the rank index, no change notice has arrived since (a
+   * local commit marks it before its submit is answered, another instance's through pub/sub),
+   * and the pub/sub link is up. Otherwise undefined, and the board gets a feed so that later reads
+   * can be served from memory. If notices are lost without the link being seen to drop, the
+   * periodic re-read (`refreshMs`) still bounds how old a view can be.
+   */
+  cachedTop(board: string, limit: number): Entry[] | undefined {
+    if (limit > VIEW_SIZE || isCurrentPeriodAlias(board)) return undefined;
+    const feed = this.feeds.get(board);
+    if (!feed) {
+      if (this.cacheFeeds() < MAX_CACHE_FEEDS) {
+        this.feedFor(board)
+          .then((f) => (f.lastReadAt = Date.now()))
+          .catch((err: unknown) => this.d.log.warn({ err, board }, 'live: cannot start a view for top reads'));
+      }
+      return undefined;
+    }
+    feed.lastReadAt = Date.now();
+    const current =
+      !this.ready.has(feed) && !feed.dirty && !feed.refreshing && !feed.restartPending && feed.fromIndex && this.linkUp();
+    return current ? feed.view.slice(0, limit) : undefined;
+  }
+
+  private linkUp(): boolean {
+    return this.d.subscriber.status === 'ready' && !this.subscriberWasDown;
+  }
+
+  private cacheFeeds(): number {
+    let n = 0;
+    for (const f of this.feeds.values()) if (f.groups.size === 0) n++;
+    return n;
   }
 
   /** The largest unsent backlog of any subscribed socket (for tests and diagnostics). */
@@ -354,7 +393,7 @@ export class LiveHub {
       else if (now - u.laggingSince > this.d.options.lagTimeoutMs) ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
     }
     for (const [board, feed] of this.feeds) {
-      if (feed.groups.size > 0 || feed.refreshing || this.ready.has(feed)) continue;
+      if (feed.groups.size > 0 || feed.refreshing || this.ready.has(feed) || now - feed.lastReadAt < TOP_CACHE_KEEP_MS) continue;
       this.feeds.delete(board);
       this.detach(feed);
     }
