@@ -1,7 +1,8 @@
 /**
  * Live push: subscriptions, the coalescing tick that turns committed changes into at most one diff
- * per board and limit per tick, the Redis pub/sub link that carries other instances' changes, and
- * slow-consumer handling. Frames are encoded once per group and published through uWS topics.
+ * per board and limit per tick, period rollover of current-period boards, `top` from the views
+ * while they are current, and slow-consumer handling. Frames are encoded once per group and
+ * published through uWS topics; board-link.ts carries other instances' changes.
  */
 import type { RedisClient } from '../store/redis.ts';
 import { randomBytes } from 'node:crypto';
@@ -16,11 +17,12 @@ import {
 } from '../../protocol/index.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import { boardKeys, parseChangeNotices, type ChangeNotice } from '../index/keys.ts';
+import type { ChangeNotice } from '../index/keys.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Socket } from '../socket.ts';
 import type { TemplatedApp } from '../uws.ts';
+import { BoardLink } from './board-link.ts';
 import { Feed, VIEW_SIZE, snapshotOf, type Group } from './feed.ts';
 
 export interface LiveOptions {
@@ -64,33 +66,27 @@ const ROLLOVER_CHECK_MS = 100;
 export class LiveHub {
   private readonly feeds = new Map<string, Feed>();
   private readonly ready = new Map<Feed, Promise<void>>();
-  private readonly channels = new Map<string, string>(); // channel -> source board
-  /** Feeds by the board they read: a board's own feed, and a current-period board's feed on its period. */
-  private readonly bySource = new Map<string, Set<Feed>>();
+  private readonly link: BoardLink;
   private readonly lagging = new Set<Socket>();
   private readonly instance = randomBytes(3).toString('hex');
   private epochCounter = 0;
   private timers: NodeJS.Timeout[] = [];
-  private subscriberWasDown = false;
 
-  constructor(private readonly d: LiveDeps) {}
+  constructor(private readonly d: LiveDeps) {
+    this.link = new BoardLink(d.subscriber, d.redisPrefix, d.log);
+  }
 
   start(): void {
-    const { subscriber, options } = this.d;
-    subscriber.on('smessage', (channel: string, message: string) => {
-      const board = this.channels.get(channel);
-      if (board === undefined) return;
-      for (const notice of parseChangeNotices(message)) this.noteChange(board, notice);
-    });
-    subscriber.on('close', () => (this.subscriberWasDown = true));
-    subscriber.on('ready', () => {
-      if (!this.subscriberWasDown) return;
-      this.subscriberWasDown = false;
-      // Notices may have been missed while disconnected: every group starts over.
-      for (const feed of this.feeds.values()) {
-        feed.restartPending = true;
-        feed.dirty = true;
-      }
+    const { options } = this.d;
+    this.link.start({
+      notice: (board, notice) => this.noteChange(board, notice),
+      resumed: () => {
+        // Notices may have been missed while disconnected: every group starts over.
+        for (const feed of this.feeds.values()) {
+          feed.restartPending = true;
+          feed.dirty = true;
+        }
+      },
     });
     this.timers.push(setInterval(() => this.tick(), options.tickMs));
     this.timers.push(setInterval(() => this.feeds.forEach((f) => (f.dirty = true)), options.refreshMs));
@@ -125,12 +121,8 @@ export class LiveHub {
     }
     feed.lastReadAt = Date.now();
     const current =
-      !this.ready.has(feed) && !feed.dirty && !feed.refreshing && !feed.restartPending && feed.fromIndex && this.linkUp();
+      !this.ready.has(feed) && !feed.dirty && !feed.refreshing && !feed.restartPending && feed.fromIndex && this.link.up;
     return current ? feed.view.slice(0, limit) : undefined;
-  }
-
-  private linkUp(): boolean {
-    return this.d.subscriber.status === 'ready' && !this.subscriberWasDown;
   }
 
   private cacheFeeds(): number {
@@ -155,7 +147,7 @@ export class LiveHub {
 
   /** A committed change on `board`, from this instance or (through pub/sub) another. */
   noteChange(board: string, notice: ChangeNotice): void {
-    const feeds = this.bySource.get(board);
+    const feeds = this.link.feedsOf(board);
     if (!feeds) return;
     for (const feed of feeds) {
       if (!feed.affectedBy(notice)) continue;
@@ -240,38 +232,10 @@ export class LiveHub {
   }
 
   private async initFeed(feed: Feed): Promise<void> {
-    await this.attach(feed);
+    await this.link.attach(feed);
     const { entries, epoch } = await this.d.loadTop(feed.source, VIEW_SIZE);
     feed.setView(entries, epoch);
     feed.dirty = false;
-  }
-
-  /** Starts hearing the changes of the feed's source board. */
-  private async attach(feed: Feed): Promise<void> {
-    const source = feed.source;
-    let feeds = this.bySource.get(source);
-    if (!feeds) this.bySource.set(source, (feeds = new Set()));
-    feeds.add(feed);
-    const channel = boardKeys(this.d.redisPrefix, source).channel;
-    if (this.channels.has(channel)) return;
-    this.channels.set(channel, source);
-    // Subscribe before the first read so no change falls between them; if Redis is down the
-    // periodic refresh covers other instances' changes until it is back.
-    await this.d.subscriber.ssubscribe(channel).catch((err: unknown) => {
-      this.d.log.warn({ err, board: source }, 'live: cannot subscribe to board changes yet');
-    });
-  }
-
-  /** Stops hearing the source board's changes for this feed (and on Redis, when no feed reads it). */
-  private detach(feed: Feed): void {
-    const source = feed.source;
-    const feeds = this.bySource.get(source);
-    feeds?.delete(feed);
-    if (feeds && feeds.size > 0) return;
-    this.bySource.delete(source);
-    const channel = boardKeys(this.d.redisPrefix, source).channel;
-    this.channels.delete(channel);
-    this.d.subscriber.sunsubscribe(channel).catch((err: unknown) => this.d.log.warn({ err, board: source }, 'live: unsubscribe failed'));
   }
 
   /** Moves current-period feeds whose period has ended (and settled) on to the new one. */
@@ -295,9 +259,9 @@ export class LiveHub {
       const final = await this.d.loadTop(ended, VIEW_SIZE);
       feed.setView(final.entries, undefined);
       for (const g of feed.groups.values()) this.publish(g, { ...feed.restart(g), period: ended, final: true });
-      this.detach(feed);
+      this.link.detach(feed);
       feed.switchSource(next);
-      await this.attach(feed);
+      await this.link.attach(feed);
       const fresh = await this.d.loadTop(next, VIEW_SIZE);
       feed.setView(fresh.entries, fresh.epoch);
       for (const g of feed.groups.values()) {
@@ -395,7 +359,7 @@ export class LiveHub {
     for (const [board, feed] of this.feeds) {
       if (feed.groups.size > 0 || feed.refreshing || this.ready.has(feed) || now - feed.lastReadAt < TOP_CACHE_KEEP_MS) continue;
       this.feeds.delete(board);
-      this.detach(feed);
+      this.link.detach(feed);
     }
   }
 }
