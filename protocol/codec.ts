@@ -43,8 +43,46 @@ function widen(value: unknown): unknown {
   return value;
 }
 
+/** Values sent many times unchanged: encoded once, on first use (see encodeOnce). */
+const reused = new WeakMap<object, Uint8Array | null>();
+
+/**
+ * Marks an object or array that many frames will carry unchanged (a board's top rows): the first
+ * frame that carries it as one of its fields encodes it, later frames copy those bytes. The value
+ * must not be mutated afterwards.
+ */
+export function encodeOnce<T extends object>(value: T): T {
+  if (!reused.has(value)) reused.set(value, null);
+  return value;
+}
+
 export function encode(value: unknown): Uint8Array {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== null && typeof v === 'object' && reused.has(v)) return encodeReusing(value as Record<string, unknown>);
+    }
+  }
   return packr.pack(widen(value));
+}
+
+/** A map frame with some fields already encoded: the same bytes `packr.pack` would write. */
+function encodeReusing(frame: Record<string, unknown>): Uint8Array {
+  const keys = Object.keys(frame).filter((k) => frame[k] !== undefined);
+  // A map16 header, as msgpackr writes for every object.
+  const parts: Uint8Array[] = [Uint8Array.of(0xde, keys.length >> 8, keys.length & 0xff)];
+  for (const key of keys) {
+    parts.push(packr.pack(key));
+    const v = frame[key];
+    if (v !== null && typeof v === 'object' && reused.has(v)) {
+      let bytes = reused.get(v);
+      if (!bytes) reused.set(v, (bytes = packr.pack(widen(v)).slice()));
+      parts.push(bytes);
+    } else {
+      parts.push(packr.pack(widen(v)));
+    }
+  }
+  return Buffer.concat(parts);
 }
 
 export class DecodeError extends Error {}

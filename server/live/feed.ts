@@ -3,7 +3,7 @@
  * and one group per subscribed limit with the rows it last sent, its epoch and seq. Every socket of
  * a group receives the same frames, so each diff is computed and encoded once per group.
  */
-import { diffTop, isEmptyDiff, type DiffFrame, type Entry, type SnapshotFrame } from '../../protocol/index.ts';
+import { diffTop, encodeOnce, isEmptyDiff, type DiffFrame, type Entry, type SnapshotFrame } from '../../protocol/index.ts';
 import type { ChangeNotice } from '../index/keys.ts';
 import type { Socket } from '../socket.ts';
 
@@ -37,6 +37,8 @@ export class Feed {
   fromIndex = false;
   /** When a `top` read last asked for this board (Date.now()); keeps a feed without spectators. */
   lastReadAt = 0;
+  /** The view's first N rows by N, each encoded once for all the `top` replies that carry it. */
+  private tops = new Map<number, Entry[]>();
   readonly groups = new Map<number, Group>();
   /** The board whose rows the feed shows: `board` itself, or the period a current-period id means now. */
   source: string;
@@ -58,11 +60,19 @@ export class Feed {
   /** Takes a fresh view; true when the index was rebuilt since the last one (a new generation). */
   setView(entries: Entry[], indexEpoch: string | undefined): boolean {
     this.view = entries;
+    this.tops = new Map();
     this.fromIndex = indexEpoch !== undefined;
     this.members = new Set(entries.map((e) => e.user_id));
     const rebuilt = indexEpoch !== undefined && this.indexEpoch !== undefined && indexEpoch !== this.indexEpoch;
     if (indexEpoch !== undefined) this.indexEpoch = indexEpoch;
     return rebuilt;
+  }
+
+  /** The first `limit` rows of the view, the same array (and encoding) until the view changes. */
+  top(limit: number): Entry[] {
+    let rows = this.tops.get(limit);
+    if (!rows) this.tops.set(limit, (rows = encodeOnce(this.view.slice(0, limit))));
+    return rows;
   }
 
   /** False only when the change provably cannot touch the top VIEW_SIZE rows. */

@@ -122,7 +122,7 @@ export class LiveHub {
     feed.lastReadAt = Date.now();
     const current =
       !this.ready.has(feed) && !feed.dirty && !feed.refreshing && !feed.restartPending && feed.fromIndex && this.link.up;
-    return current ? feed.view.slice(0, limit) : undefined;
+    return current ? feed.top(limit) : undefined;
   }
 
   private cacheFeeds(): number {

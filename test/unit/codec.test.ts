@@ -4,7 +4,7 @@
  */
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decode, encode, isMap } from '../../protocol/codec.ts';
+import { DecodeError, decode, encode, encodeOnce, isMap } from '../../protocol/codec.ts';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const be64 = (n: bigint) => {
@@ -117,5 +117,28 @@ describe('isMap', () => {
     ['class instance', new (class Foo {})()],
   ])('rejects %s', (_label, v) => {
     expect(isMap(v)).toBe(false);
+  });
+});
+
+describe('encodeOnce', () => {
+  const rows = () =>
+    Array.from({ length: 10 }, (_, i) => ({ rank: i + 1, user_id: 2 ** 40 + i, username: `näme ${i} 😀`, total_score: 10_000 - i, games_played: i }));
+
+  it('writes the same bytes as encoding the frame whole, reusing the marked field', () => {
+    const plain = rows();
+    const shared = encodeOnce(rows());
+    for (const rid of [0, 7, 2 ** 31, 2 ** 40]) {
+      const a = encode({ board: 'global', entries: plain, op: 'top', rid });
+      const b = encode({ board: 'global', entries: shared, op: 'top', rid });
+      expect(Buffer.from(b).equals(Buffer.from(a)), `rid ${rid}`).toBe(true);
+      expect(decode(b)).toEqual({ board: 'global', entries: plain, op: 'top', rid });
+    }
+  });
+
+  it('keeps the first encoding of a marked value (it must not change afterwards)', () => {
+    const shared = encodeOnce(rows());
+    const first = encode({ op: 'top', entries: shared });
+    encode({ op: 'other', big: 'x'.repeat(100_000) }); // later frames do not disturb the kept bytes
+    expect(Buffer.from(encode({ op: 'top', entries: shared })).equals(Buffer.from(first))).toBe(true);
   });
 });
