@@ -7,6 +7,9 @@ describe('boardList', () => {
     expect(boardList(['mode:zeta', 'global', 'mode:alpha', 'bogus', 'mode:BAD'], 'global')).toEqual(['global', 'mode:alpha', 'mode:zeta']);
     expect(boardList([], 'mode:ranked')).toEqual(['global', 'mode:ranked']);
     expect(boardList(['global', 'mode:a'], 'mode:a')).toEqual(['global', 'mode:a']);
+    // A time window selects its family's tab; window ids are never tabs of their own.
+    expect(boardList(['global', 'mode:a', 'global:daily:2026-11-30'], 'mode:b:weekly')).toEqual(['global', 'mode:a', 'mode:b']);
+    expect(boardList([], 'global:monthly')).toEqual(['global']);
   });
 });
 

@@ -23,6 +23,11 @@ describe('boardLabel', () => {
     expect(boardLabel('global')).toBe('Global');
     expect(boardLabel('mode:ranked')).toBe('Ranked');
     expect(boardLabel('mode:battle_royale')).toBe('Battle royale');
+    expect(boardLabel('global:daily')).toBe('Global · today');
+    expect(boardLabel('mode:ranked:weekly')).toBe('Ranked · this week');
+    expect(boardLabel('mode:daily:monthly')).toBe('Daily · this month');
+    expect(boardLabel('global:daily:2026-11-30')).toBe('Global · 2026-11-30');
+    expect(boardLabel('mode:ranked:weekly:2026-W49')).toBe('Ranked · 2026-W49');
     expect(boardLabel('mode:2v2')).toBe('2v2');
   });
 });

@@ -229,6 +229,25 @@ describe('the live board in Chromium', () => {
     await expect.poll(() => stat('rank')).toBe('1');
   });
 
+  it('offers the time windows of each board, keeps the period across tabs and in the address', async () => {
+    const p = await openBoard(desktop, '/?board=mode:ranked');
+    try {
+      await p.selectOption('[data-window]', 'weekly');
+      await expect.poll(() => new URL(p.url()).searchParams.get('board')).toBe('mode:ranked:weekly');
+      expect(await p.locator('.subtitle').textContent()).toContain('Ranked · this week');
+      expect(await p.getAttribute('[role=tab][aria-selected=true]', 'data-board')).toBe('mode:ranked');
+      const week = (await http(port, 'GET', '/api/leaderboard/top?board=mode:ranked:weekly&limit=10')).body as { top_players: { user_id: number }[] };
+      expect(week.top_players.length).toBeGreaterThan(0);
+      await expect.poll(() => standings(p).then((rows) => rows.map((r) => r.user)), { timeout: LIVE_MS }).toEqual(week.top_players.map((e) => e.user_id));
+      await p.click('[role=tab][data-board="global"]');
+      await expect.poll(() => new URL(p.url()).searchParams.get('board')).toBe('global:weekly');
+      await p.selectOption('[data-window]', '');
+      await expect.poll(() => new URL(p.url()).searchParams.get('board')).toBeNull();
+    } finally {
+      await p.close();
+    }
+  });
+
   it('looks right on a desktop, a phone, a 1080p TV and a 4K screen (screenshots in test-artifacts/)', async () => {
     const names = ['Mika Häkkinen', 'zoë', 'xX_sn1per_Xx', 'Søren Ø', 'a-very-long-username-for-layout!', 'Ω'];
     await Promise.all(names.map((name, i) => submit(10 + i, 200 + 97 * i, 'ranked', name)));

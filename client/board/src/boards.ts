@@ -2,7 +2,7 @@
  * The board picker's list: what the `boards` op returned, kept in a stable order, never losing the
  * board the viewer is on, and re-asked for when the live view suggests a new board may exist.
  */
-import { GLOBAL_BOARD, isBoardId } from '../../../protocol/board.ts';
+import { FAMILY_PATTERN, GLOBAL_BOARD, parseBoard } from '../../../protocol/board.ts';
 
 // Every ask is a PostgreSQL read per open board page: a lobby full of screens must not poll hard.
 /** The list asked for again at most this often while scores keep arriving. */
@@ -10,10 +10,14 @@ export const BOARDS_REFRESH_MIN_MS = 10_000;
 /** ...and at least this often when nothing happens on the viewed board. */
 export const BOARDS_REFRESH_MAX_MS = 60_000;
 
-/** `global` first, then modes by name; well-formed ids only; `selected` kept even if not (yet) listed. */
+/**
+ * The tabs: board families, `global` first, then modes by name; well-formed ids only; the family of
+ * `selected` (which may be a time window of it) kept even if not (yet) listed.
+ */
 export function boardList(listed: readonly string[], selected: string): string[] {
-  const modes = new Set(listed.filter((b) => b !== GLOBAL_BOARD && isBoardId(b)));
-  if (selected !== GLOBAL_BOARD && isBoardId(selected)) modes.add(selected);
+  const modes = new Set(listed.filter((b) => b !== GLOBAL_BOARD && FAMILY_PATTERN.test(b)));
+  const family = parseBoard(selected)?.family;
+  if (family !== undefined && family !== GLOBAL_BOARD) modes.add(family);
   return [GLOBAL_BOARD, ...[...modes].sort()];
 }
 

@@ -3,7 +3,7 @@
  * Intl constructors are slow and the board formats hundreds of numbers per second at a busy tick.
  * `locale` undefined means the viewer's own locale (thousands separators as they expect them).
  */
-import { GLOBAL_BOARD } from '../../../protocol/board.ts';
+import { GLOBAL_BOARD, parseBoard, type Window } from '../../../protocol/board.ts';
 
 export interface Formatters {
   int(n: number): string;
@@ -27,10 +27,29 @@ export function formatters(locale?: string): Formatters {
   };
 }
 
-/** "global" → "Global", "mode:battle_royale" → "Battle royale". */
+/** The periods the board offers, all-time first. */
+export const WINDOW_CHOICES: readonly { window: Window | undefined; label: string }[] = [
+  { window: undefined, label: 'All time' },
+  { window: 'daily', label: 'Today' },
+  { window: 'weekly', label: 'This week' },
+  { window: 'monthly', label: 'This month' },
+];
+
+/**
+ * "global" → "Global", "mode:battle_royale" → "Battle royale", "mode:ranked:weekly" → "Ranked ·
+ * this week", "global:daily:2026-11-30" → "Global · 2026-11-30".
+ */
 export function boardLabel(board: string): string {
-  if (board === GLOBAL_BOARD) return 'Global';
-  const mode = board.startsWith('mode:') ? board.slice(5) : board;
-  const words = mode.replace(/[_-]+/g, ' ').trim();
-  return words ? words[0]!.toUpperCase() + words.slice(1) : board;
+  const parsed = parseBoard(board);
+  const family = parsed?.family ?? board;
+  let label: string;
+  if (family === GLOBAL_BOARD) label = 'Global';
+  else {
+    const mode = family.startsWith('mode:') ? family.slice(5) : family;
+    const words = mode.replace(/[_-]+/g, ' ').trim();
+    label = words ? words[0]!.toUpperCase() + words.slice(1) : board;
+  }
+  if (!parsed?.window) return label;
+  if (parsed.period) return `${label} · ${parsed.period}`;
+  return `${label} · ${WINDOW_CHOICES.find((c) => c.window === parsed.window)!.label.toLowerCase()}`;
 }
