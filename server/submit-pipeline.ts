@@ -33,7 +33,7 @@ export interface SubmitPipelineDeps {
   maxBatch: number;
   maxConcurrent: number;
   queryTimeoutMs: number;
-  /** Time windows every submit also counts in (sql/006), by the periods of `clock`. */
+  /** Time windows every submit also counts in (sql/005), by the periods of `clock`. */
   windows: readonly Window[];
   clock: Clock;
 }
@@ -100,7 +100,7 @@ export class SubmitPipeline {
     try {
       let results: (SubmitResult | Error)[];
       const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
-      // PostgreSQL itself refuses to commit after the deadline (sql/004), so a submit answered
+      // PostgreSQL itself refuses to commit after the deadline (sql/005), so a submit answered
       // `unavailable` for want of an answer by then did not commit, unless it finished just in
       // time and only the answer was late: settleLate() then gives the index what it missed.
       const now = this.d.clock.now();

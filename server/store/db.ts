@@ -86,7 +86,7 @@ export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** PostgreSQL refused a submit whose deadline had passed: it did not commit (sql/004). */
+/** PostgreSQL refused a submit whose deadline had passed: it did not commit (sql/005). */
 export function isDeadlinePassed(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'LB001';
 }

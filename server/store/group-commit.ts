@@ -19,7 +19,7 @@ export function sortForLocking(reqs: readonly SubmitRequest[]): number[] {
 
 /**
  * Commits a batch; one result (or the Error of that row alone) per request, in the order given.
- * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/004).
+ * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/005).
  * Each submit also counts on the window boards of `suffixes` (the periods it was taken in).
  */
 export async function commitBatch(

@@ -17,7 +17,7 @@ export interface SubmitResult {
   committed_at: Date | null;
   new_board: boolean | null;
   other_boards: string[] | null;
-  /** The user's totals on the batch's window boards after the batch (sql/006); null when none. */
+  /** The user's totals on the batch's window boards after the batch (sql/005); null when none. */
   w_boards?: string[] | null;
   w_totals?: number[] | null;
   w_games?: number[] | null;
@@ -26,8 +26,8 @@ export interface SubmitResult {
 }
 
 /**
- * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/004), and
- * also counts on the window boards named by `suffixes` (sql/006).
+ * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/005), and
+ * also counts on the window boards named by `suffixes` (sql/005).
  */
 export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixes: readonly string[]): Promise<SubmitResult> {
   const [row] = await submitBatch(sql, [r], deadline, suffixes);

@@ -1,8 +1,37 @@
--- lb_submit_windows (006) read each committed row's window totals back from `leaderboard` by
--- user_id, which no index leads with: a scan of the table per result row, measured as submits at
--- 2,000/s timing out once the table held a few hundred thousand rows. The window upsert now
--- returns what it wrote and the result rows take their window totals from that.
-CREATE OR REPLACE FUNCTION lb_submit_windows(
+-- Submits as the server makes them: a batch with a deadline, counted also on time-window boards.
+--
+-- Deadlines. The server answers a submit `unavailable` once PostgreSQL has not answered within
+-- PG_QUERY_TIMEOUT_MS. Without a deadline in the database, that submit could still commit
+-- afterwards: its statement may have waited in the driver's queue or a reconnect and been sent
+-- once the database came back, or waited on a row lock. lb_submit_windows refuses to start, and
+-- rolls back at its end, when the caller's deadline has passed, with SQLSTATE LB001; so a submit
+-- answered `unavailable` has committed only if its statement finished in time and the answer was
+-- what got lost (the server then applies the late result to the rank index itself). Deadlines
+-- compare the server's clock with the database's: clocks must agree to well within
+-- PG_QUERY_TIMEOUT_MS (NTP keeps them within milliseconds); the server warns at start-up if not.
+--
+-- Time windows. Besides its all-time boards, a submit counts on the boards of the periods the
+-- server took it in: for each configured window (daily, weekly, monthly) one board of its family
+-- `global` and one of `mode:<game_mode>`, named `<family>:<window>:<period>` (suffixes given by
+-- the server, e.g. ':daily:2026-11-30'). They are ordinary rows of `leaderboard`, so every read,
+-- the rank index and its rebuild treat them like any board. A window board follows its family's
+-- write mode (004); its own `boards.write_mode` is unused. Totals of a user on a window board are
+-- only ever written by the holder of that user's lock (taken in lb_submit_batch), so batches
+-- cannot deadlock on them.
+
+CREATE TYPE lb_submit_row AS (
+  ord integer, status text, username text,
+  global_total bigint, global_games integer,
+  mode_total bigint, mode_games integer,
+  session_id bigint, committed_at timestamptz,
+  new_board boolean, other_boards text[]
+);
+
+-- lb_submit_batch (003, 004) with a deadline and the window boards. Each result row of a
+-- committed submit also carries its user's totals on the window boards after the whole batch
+-- (w_boards, w_totals, w_games), as the upsert returned them; w_new lists the window boards this
+-- batch created.
+CREATE FUNCTION lb_submit_windows(
   p_deadline timestamptz, p_suffixes text[],
   p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[]
 ) RETURNS TABLE (
@@ -42,6 +71,9 @@ BEGIN
     v_best_w := ARRAY(SELECT b || s FROM unnest(v_best) b, unnest(p_suffixes) s);
     v_latest_w := ARRAY(SELECT b || s FROM unnest(v_latest) b, unnest(p_suffixes) s);
 
+    -- One row per (board, user) however often the user is in the batch: the batch's sum, best or
+    -- last score, and its count, merged with the stored row by the family's write mode. The
+    -- window boards the batch needs are created in the same statement.
     WITH src AS (
       SELECT t.u, t.score, f.family, f.family || s.suffix AS board, t.o
       FROM unnest(p_user_ids, p_scores, p_game_modes) WITH ORDINALITY AS t(u, score, mode, o)
@@ -54,40 +86,26 @@ BEGIN
         WHERE NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = src.board)
         ON CONFLICT DO NOTHING
         RETURNING board
-    )
-    SELECT coalesce(array_agg(created.board), '{}') INTO v_new FROM created;
-
-    -- One row per (board, user) however often the user is in the batch: the batch's sum, best or
-    -- last score, and its count, merged with the stored row by the board's write mode.
-    WITH src AS (
-      SELECT t.u, t.score, f.family, f.family || s.suffix AS board, t.o
-      FROM unnest(p_user_ids, p_scores, p_game_modes) WITH ORDINALITY AS t(u, score, mode, o)
-      CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || t.mode)) AS f(family)
-      CROSS JOIN unnest(p_suffixes) AS s(suffix)
-      WHERE t.o::integer = ANY (v_ok)
     ), agg AS (
-      SELECT src.board, src.u, src.family,
+      SELECT src.board, src.u,
              CASE WHEN src.family = ANY (v_best) THEN max(src.score)
                   WHEN src.family = ANY (v_latest) THEN (array_agg(src.score ORDER BY src.o DESC))[1]
                   ELSE sum(src.score)::bigint END AS kept,
              count(*)::integer AS n
       FROM src GROUP BY src.board, src.u, src.family
+    ), up AS (
+      INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
+        SELECT agg.board, agg.u, agg.kept, agg.n, now() FROM agg ORDER BY agg.u, agg.board
+        ON CONFLICT (board, user_id) DO UPDATE
+          SET total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, v_best_w, v_latest_w),
+              games_played = l.games_played + EXCLUDED.games_played,
+              last_played_at = EXCLUDED.last_played_at
+        RETURNING l.board, l.user_id, l.total_score, l.games_played
     )
-    , up AS (
-    INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
-      SELECT agg.board, agg.u, agg.kept, agg.n, now() FROM agg ORDER BY agg.u, agg.board
-      ON CONFLICT (board, user_id) DO UPDATE
-        SET total_score = CASE
-              WHEN l.board = ANY (v_best_w) THEN greatest(l.total_score, EXCLUDED.total_score)
-              WHEN l.board = ANY (v_latest_w) THEN EXCLUDED.total_score
-              ELSE l.total_score + EXCLUDED.total_score END,
-            games_played = l.games_played + EXCLUDED.games_played,
-            last_played_at = EXCLUDED.last_played_at
-      RETURNING l.board, l.user_id, l.total_score, l.games_played
-    )
-    SELECT coalesce(array_agg(up.user_id), '{}'), coalesce(array_agg(up.board), '{}'),
+    SELECT (SELECT coalesce(array_agg(created.board), '{}') FROM created),
+           coalesce(array_agg(up.user_id), '{}'), coalesce(array_agg(up.board), '{}'),
            coalesce(array_agg(up.total_score), '{}'), coalesce(array_agg(up.games_played), '{}')
-      INTO w_user, w_board, w_total, w_game
+      INTO v_new, w_user, w_board, w_total, w_game
       FROM up;
   END IF;
 

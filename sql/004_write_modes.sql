@@ -8,6 +8,17 @@ ALTER TABLE boards ADD COLUMN write_mode text NOT NULL DEFAULT 'sum'
 -- Every batch reads the boards not keeping the sum: this keeps that read small however many boards exist.
 CREATE INDEX boards_not_sum ON boards (board) WHERE write_mode <> 'sum';
 
+-- A board's new total for a player, by its write mode: `p_best` and `p_latest` list the boards
+-- keeping the best or the latest score (every other keeps the sum). The one place the three
+-- modes are defined; a single SQL expression, so the planner inlines it.
+CREATE FUNCTION lb_merge_total(p_board text, p_old bigint, p_new bigint, p_best text[], p_latest text[])
+RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN p_board = ANY (p_best) THEN greatest(p_old, p_new)
+    WHEN p_board = ANY (p_latest) THEN p_new
+    ELSE p_old + p_new END
+$$;
+
 -- lb_submit_batch as in 003, with the new total chosen by the board's write mode.
 CREATE OR REPLACE FUNCTION lb_submit_batch(
   p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[]
@@ -97,10 +108,7 @@ BEGIN
             UNION ALL SELECT 'mode:' || y.mode, y.u, y.score, 1 FROM unnest(s_user, s_score, s_mode) AS y(u, score, mode)) x
       ORDER BY x.u, x.k
       ON CONFLICT (board, user_id) DO UPDATE
-        SET total_score = CASE
-              WHEN l.board = ANY (v_best) THEN greatest(l.total_score, EXCLUDED.total_score)
-              WHEN l.board = ANY (v_latest) THEN EXCLUDED.total_score
-              ELSE l.total_score + EXCLUDED.total_score END,
+        SET total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, v_best, v_latest),
             games_played = l.games_played + 1,
             last_played_at = EXCLUDED.last_played_at
       RETURNING l.board, l.user_id, l.total_score, l.games_played
@@ -187,10 +195,7 @@ BEGIN
       INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
         VALUES ('global', v_user, p_scores[i], 1, committed_at), (v_mode_board, v_user, p_scores[i], 1, committed_at)
         ON CONFLICT (board, user_id) DO UPDATE
-          SET total_score = CASE
-              WHEN l.board = ANY (v_best) THEN greatest(l.total_score, EXCLUDED.total_score)
-              WHEN l.board = ANY (v_latest) THEN EXCLUDED.total_score
-              ELSE l.total_score + EXCLUDED.total_score END,
+          SET total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, v_best, v_latest),
               games_played = l.games_played + 1,
               last_played_at = EXCLUDED.last_played_at
         RETURNING l.board, l.total_score, l.games_played
