@@ -163,4 +163,13 @@ it('lets the Redis keys of ended periods expire after their period, and keeps th
   const expireAt = Date.now() + (await redis.pttl(boardKeys(stores.redisPrefix, `global:daily:${OLD.daily}`).z));
   expect(Math.abs(expireAt - (BOUNDARY + WINDOW_INDEX_GRACE_MS))).toBeLessThan(5000);
   expect(await redis.pttl(boardKeys(stores.redisPrefix, 'global').z)).toBe(-1);
+  // A rebuilt window board gets its expiry back with its new generation.
+  const today = boardKeys(stores.redisPrefix, `global:daily:${NEW.daily}`);
+  await redis.del(today.epoch);
+  await eventually('the current day is rebuilt', async () => (await redis.exists(today.epoch)) === 1, 15_000);
+  for (const key of [today.epoch, today.z, today.h]) {
+    const at = Date.now() + (await redis.pttl(key));
+    expect(Math.abs(at - (BOUNDARY + 86_400_000 + WINDOW_INDEX_GRACE_MS)), key).toBeLessThan(5000);
+  }
+  expect(await redis.pttl(boardKeys(stores.redisPrefix, 'global').epoch)).toBe(-1);
 });

@@ -41,8 +41,9 @@ function commands(p: string, sha: { apply: string; rank: string; range: string }
     ['ZRANK', ['ZRANK', z, R]],
     ['HGET', ['HGET', h, R]],
     ['HMGET 10', ['HMGET', h, ...Array.from({ length: 10 }, () => R)]],
-    // The submit path's script: version-checked upsert, PUBLISH of the change, rank of the total.
-    ['EVALSHA apply_update', ['EVALSHA', sha.apply, '6', ...indexKeys, `${p}rebuilding`, `${p}log`, `${p}ch`, '', '0', '60000', R, `-${R}`, R, R, 'bench']],
+    // The submit path's script: version-checked upsert, SPUBLISH of the change, rank of the total
+    // (ARGV: fresh epoch, is-new, log ttl, expire-at, then the update).
+    ['EVALSHA apply_update', ['EVALSHA', sha.apply, '6', ...indexKeys, `${p}rebuilding`, `${p}log`, `${p}ch`, '', '0', '60000', '', R, `-${R}`, R, R, 'bench']],
     ['EVALSHA read_rank', ['EVALSHA', sha.rank, '3', ...indexKeys, R]],
     ['EVALSHA read_range 0 9', ['EVALSHA', sha.range, '3', ...indexKeys, '0', '9']],
   ];

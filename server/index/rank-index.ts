@@ -113,22 +113,14 @@ export class RankIndex {
     const replies = boards.map(([board, idx]) => {
       const k = this.keys(board);
       const isNew = idx.some((i) => updates[i]!.newBoard);
-      const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS];
+      const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS, indexExpiry(board) ?? ''];
       for (const i of idx) {
         const u = updates[i]!;
         args.push(toMember(u.userId), u.games < 0 ? '0' : String(-u.total), u.games, u.nameVersion, u.name);
       }
       return apply.lbApply(k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
     });
-    // A window board's keys go some time after its period ends (its reads then come from PostgreSQL).
-    const expiring: Promise<unknown>[] = [];
-    for (const [board] of boards) {
-      const at = indexExpiry(board);
-      if (at === undefined) continue;
-      const k = this.keys(board);
-      for (const key of [k.epoch, k.z, k.h]) expiring.push(this.redis.pexpireat(key, at));
-    }
-    const [results] = await Promise.all([Promise.all(replies), Promise.all(expiring)]);
+    const results = await Promise.all(replies);
     const out: ApplyOutcome[] = new Array(updates.length);
     boards.forEach(([, idx], b) => {
       const r = results[b]!;

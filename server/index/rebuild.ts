@@ -95,10 +95,9 @@ export async function rebuildBoard(
     });
     await Promise.all(writing);
     const epoch = newEpoch();
-    const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, k.channel, epoch, token);
+    const expiry = String(indexExpiry(board) ?? '');
+    const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, k.channel, epoch, token, expiry);
     if (swapped === null) return { status: 'expired', board };
-    const expiry = indexExpiry(board);
-    if (expiry !== undefined) await redis.multi().pexpireat(k.epoch, expiry).pexpireat(k.z, expiry).pexpireat(k.h, expiry).exec();
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };
   } finally {
     await cmd.lbUnlock(k.lock, token);

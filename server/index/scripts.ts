@@ -41,19 +41,33 @@ end
 `;
 
 /**
+ * expire_at(at, epoch, z, h): a window board's keys go at `at` (ms since the epoch), some time after
+ * its period ends (its reads then come from PostgreSQL); '' leaves all-time boards' keys alone.
+ */
+const EXPIRE_AT = `
+local function expire_at(at, epoch, z, h)
+  if at == '' then return end
+  redis.call('PEXPIREAT', epoch, at)
+  redis.call('PEXPIREAT', z, at)
+  redis.call('PEXPIREAT', h, at)
+end
+`;
+
+/**
  * Committed updates on one board (several users, or one user several times, in commit order).
  * Those that change the index are announced on the board's channel in one message,
  * "<member>:<negscore>:<games>" joined by '|', so every instance's live feeds hear of them.
  * KEYS: epoch, z, h, rebuilding, log, channel
- * ARGV: fresh epoch (used only for a new board), is-new-board ('1'|'0'), log ttl ms,
+ * ARGV: fresh epoch (used only for a new board), is-new-board ('1'|'0'), log ttl ms, expire-at
+ *       (a window board's: see EXPIRE_AT; '' for all-time boards),
  *       then per update: member, negscore, games, version, name
  * Returns {0} when the board's index is not trusted (nothing applied), else {1, epoch, rank...}:
  * for each update the competition rank of its total just after it (-1 for a name-only update).
  */
-export const APPLY_UPDATES = `${APPLY}
-local n = (#ARGV - 3) / 5
+export const APPLY_UPDATES = `${APPLY}${EXPIRE_AT}
+local n = (#ARGV - 4) / 5
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('RPUSH', KEYS[5], unpack(ARGV, 4))
+  redis.call('RPUSH', KEYS[5], unpack(ARGV, 5))
   redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
 local epoch = redis.call('GET', KEYS[1])
@@ -69,7 +83,7 @@ end
 local out = {1, epoch}
 local changed = {}
 for i = 0, n - 1 do
-  local b = 4 + 5 * i
+  local b = 5 + 5 * i
   if apply(KEYS[2], KEYS[3], ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]) then
     changed[#changed + 1] = ARGV[b] .. ':' .. ARGV[b + 1] .. ':' .. ARGV[b + 2]
   end
@@ -80,6 +94,7 @@ for i = 0, n - 1 do
   end
 end
 if #changed > 0 then redis.call('SPUBLISH', KEYS[6], table.concat(changed, '|')) end
+expire_at(ARGV[4], KEYS[1], KEYS[2], KEYS[3])
 return out
 `;
 
@@ -208,9 +223,10 @@ return 1
  * rebuilding mark expired, since updates may then have gone unlogged.
  * Only the holder of the board's rebuild lock may swap. Announces the new generation ('!') on
  * the board's channel, so every instance's views of the board are read again.
- * KEYS: epoch, z, h, tz, th, log, rebuilding, lock, channel; ARGV: fresh epoch, lock token.
+ * KEYS: epoch, z, h, tz, th, log, rebuilding, lock, channel; ARGV: fresh epoch, lock token, expire-at
+ * ('' for an all-time board, whose keys then live without a TTL).
  */
-export const REBUILD_SWAP = `${APPLY}
+export const REBUILD_SWAP = `${APPLY}${EXPIRE_AT}
 if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('GET', KEYS[8]) ~= ARGV[2] then return false end
 local log = redis.call('LRANGE', KEYS[6], 0, -1)
 for i = 1, #log, 5 do
@@ -220,6 +236,7 @@ if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]
 if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]); redis.call('PERSIST', KEYS[3]) else redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[6], KEYS[7])
 redis.call('SET', KEYS[1], ARGV[1])
+expire_at(ARGV[3], KEYS[1], KEYS[2], KEYS[3])
 redis.call('SPUBLISH', KEYS[9], '!')
 return ARGV[1]
 `;
