@@ -86,6 +86,25 @@ export async function top(sql: Sql, board: string, limit: number): Promise<Entry
   return assignRanks(rows, 1, 0);
 }
 
+/**
+ * Up to `n` rows strictly after the position (total, userId) in listing order, without names or
+ * ranks: two range scans of leaderboard_rank_idx (the rest of that tie group, then lower totals).
+ * A fragment, for `around` and `page` to build on.
+ */
+function rowsAfter(sql: Sql, board: string, total: number, userId: number, n: number) {
+  return sql`
+    SELECT * FROM (
+      (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+       WHERE l.board = ${board} AND l.total_score = ${total} AND l.user_id > ${userId}
+       ORDER BY l.user_id LIMIT ${n})
+      UNION ALL
+      (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
+       WHERE l.board = ${board} AND l.total_score < ${total}
+       ORDER BY l.total_score DESC, l.user_id LIMIT ${n})
+    ) x
+    ORDER BY x.total_score DESC, x.user_id LIMIT ${n}`;
+}
+
 /** The user's row and up to `radius` rows either side, in listing order; undefined when absent. */
 export async function around(sql: Sql, board: string, userId: number, radius: number): Promise<Entry[] | undefined> {
   const me = await userOnBoard(sql, board, userId);
@@ -104,16 +123,9 @@ export async function around(sql: Sql, board: string, userId: number, radius: nu
       ) b JOIN users u USING (user_id)
       ORDER BY b.total_score, b.user_id DESC LIMIT ${radius}`,
     sql<Row[]>`
-      SELECT * FROM (
-        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-         WHERE l.board = ${board} AND l.total_score = ${t} AND l.user_id > ${userId}
-         ORDER BY l.user_id LIMIT ${radius})
-        UNION ALL
-        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-         WHERE l.board = ${board} AND l.total_score < ${t}
-         ORDER BY l.total_score DESC, l.user_id LIMIT ${radius})
-      ) a JOIN users u USING (user_id)
-      ORDER BY a.total_score DESC, a.user_id LIMIT ${radius}`,
+      SELECT a.user_id, u.username, a.total_score, a.games_played
+      FROM (${rowsAfter(sql, board, t, userId, radius)}) a JOIN users u USING (user_id)
+      ORDER BY a.total_score DESC, a.user_id`,
   ]);
   const rows = [...before.reverse(), me, ...after];
   const first = rows[0]!;
@@ -147,26 +159,14 @@ export async function ranks(sql: Sql, board: string, userIds: readonly number[])
 
 /**
  * Up to `count` rows after `after` in listing order, ranked, in one statement (one snapshot).
- * Keyset, not OFFSET: the two branches are range scans of leaderboard_rank_idx (the rest of the
- * cursor's tie group, then lower totals), as in `around`; ranking the first row counts the rows
- * above it, which costs what `rank` costs at that depth.
+ * Keyset, not OFFSET: the rows come from `rowsAfter` (range scans), as `around`'s do; ranking the
+ * first row counts the rows above it, which costs what `rank` costs at that depth.
  */
 export async function page(sql: Sql, board: string, after: PageCursor | undefined, count: number): Promise<Entry[]> {
   if (!after) return top(sql, board, count);
   const { total_score: t, user_id: u } = after;
   const rows = await sql<(Row & { higher: number; tied_before: number })[]>`
-    WITH p AS (
-      SELECT * FROM (
-        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-         WHERE l.board = ${board} AND l.total_score = ${t} AND l.user_id > ${u}
-         ORDER BY l.user_id LIMIT ${count})
-        UNION ALL
-        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-         WHERE l.board = ${board} AND l.total_score < ${t}
-         ORDER BY l.total_score DESC, l.user_id LIMIT ${count})
-      ) x
-      ORDER BY total_score DESC, user_id LIMIT ${count}
-    ), f AS (
+    WITH p AS (${rowsAfter(sql, board, t, u, count)}), f AS (
       SELECT total_score, user_id FROM p ORDER BY total_score DESC, user_id LIMIT 1
     ), c AS (
       SELECT count(*) FILTER (WHERE l.total_score > f.total_score)::bigint AS higher,
