@@ -3,8 +3,9 @@
  * batches, runs at most `maxConcurrent` batches at once, and gives each caller its own result.
  * A batch may be answered before its work is over (a deadline passed): it then holds its slot
  * until that work ends, so abandoned work never piles up behind the limit. A call that waits
- * longer than `maxWaitMs` for a slot is refused. Under light load a call goes out alone on the next turn; under heavy load batches grow by
- * themselves, which is what makes group commit cheap: no timer ever holds a request back.
+ * longer than `maxWaitMs` for a slot is refused. Under light load a call goes out alone on the
+ * next turn; under heavy load batches grow by themselves, which is what makes group commit cheap:
+ * no timer ever holds a request back.
  */
 export interface BatcherOptions<I = unknown> {
   maxBatch: number;
@@ -37,8 +38,8 @@ export class Batcher<I, O> {
   private running = 0;
   private scheduled = false;
   private sweeper: NodeJS.Timeout | undefined;
-  /** Keys of the calls in running batches, with how many such batches hold each. */
-  private readonly busy = new Map<unknown, number>();
+  /** Keys of the calls in running batches (a key is in one running batch at most: see take()). */
+  private readonly busy = new Set<unknown>();
 
   constructor(
     private readonly run: BatchRunner<I, O>,
@@ -104,16 +105,12 @@ export class Batcher<I, O> {
     const keyOf = this.opts.keyOf;
     if (!keyOf) return [];
     const keys = [...new Set(batch.map((p) => keyOf(p.input)))];
-    for (const k of keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
+    for (const k of keys) this.busy.add(k);
     return keys;
   }
 
   private release(keys: unknown[]): void {
-    for (const k of keys) {
-      const n = this.busy.get(k)! - 1;
-      if (n === 0) this.busy.delete(k);
-      else this.busy.set(k, n);
-    }
+    for (const k of keys) this.busy.delete(k);
   }
 
   /** Refuses the calls that waited too long for a slot (the oldest are first in the queue). */

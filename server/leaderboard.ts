@@ -107,8 +107,8 @@ export class Leaderboard {
   }
 
   async top(req: TopRequest): Promise<TopReply> {
-    // Only while this instance would read the index itself (connected, board not known stale).
-    if (this.d.topCache && this.d.index.connected && !this.d.maintainer.isDirty(req.board) && isLiveBoard(req.board, this.d.clock.now())) {
+    // Only while this instance would read the index itself.
+    if (this.d.topCache && this.indexServes(req.board)) {
       const cached = this.d.topCache(req.board, req.limit);
       if (cached) {
         this.d.metrics.indexReads.inc({ source: 'memory' });
@@ -177,10 +177,17 @@ export class Leaderboard {
     return this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, board, total));
   }
 
+  /**
+   * Whether reads of `board` may go to the index: Redis connected, the board not known stale here,
+   * and not a past period (those are served from PostgreSQL alone; their index keys expire).
+   */
+  private indexServes(board: string): boolean {
+    return this.d.index.connected && !this.d.maintainer.isDirty(board) && isLiveBoard(board, this.d.clock.now());
+  }
+
   /** Runs an index read; UNTRUSTED (and a rebuild request) when the index cannot answer for the board. */
   private async read<T>(call: string, board: string, fn: () => Promise<T | Untrusted>): Promise<T | Untrusted> {
-    // Past periods are served from PostgreSQL alone (their index keys expire after the period).
-    if (!this.d.index.connected || this.d.maintainer.isDirty(board) || !isLiveBoard(board, this.d.clock.now())) {
+    if (!this.indexServes(board)) {
       this.d.metrics.indexReads.inc({ source: 'postgres' });
       return UNTRUSTED;
     }

@@ -39,9 +39,9 @@ export interface SubmitPipelineDeps {
 }
 
 /**
- * The index updates one committed submit makes: its two all-time boards, its window boards, and a
- * rename's other boards. Only boards the index serves at `now` are kept (past periods are read
- * from PostgreSQL alone).
+ * The index updates one committed submit makes: its two all-time boards, its window boards (of the
+ * periods current at `now`, by construction), and a rename's other boards, of which only those
+ * the index serves at `now` are kept (past periods are read from PostgreSQL alone).
  */
 export function updatesOf(req: SubmitRequest, r: SubmitResult, now: number): IndexUpdate[] {
   if (r.status !== 'ok') return [];
@@ -56,13 +56,13 @@ export function updatesOf(req: SubmitRequest, r: SubmitResult, now: number): Ind
     games: r.w_games![i]!,
     newBoard: created.includes(board),
   }));
-  const renamed = (r.other_boards ?? []).filter((board) => !windowed.some((w) => w.board === board));
+  const renamed = (r.other_boards ?? []).filter((board) => !windowed.some((w) => w.board === board) && isLiveBoard(board, now));
   return [
     { ...base, board: GLOBAL_BOARD, total: r.global_total!, games, newBoard: false },
     { ...base, board: modeBoard(req.game_mode), total: r.mode_total!, games: r.mode_games!, newBoard: r.new_board === true },
     ...windowed,
     ...renamed.map((board) => ({ ...base, board, total: 0, games: -1, newBoard: false })),
-  ].filter((u) => isLiveBoard(u.board, now));
+  ];
 }
 
 /** The boards a batch's submits write: all-time ones, and those of the periods `suffixes` name. */
@@ -126,10 +126,8 @@ export class SubmitPipeline {
       } finally {
         end();
       }
-      const { perReq, outcomes } = await this.publish(reqs, results, now);
-      // Rows retried alone after their batch failed can meet the outage one by one.
+      const { perReq, outcomes } = await this.publish(reqs, results, now, suffixes);
       const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
-      if (lost.some(isConnectionError)) this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
       let at = 0;
       return results.map((r, i) => {
         if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
@@ -142,8 +140,13 @@ export class SubmitPipeline {
     }
   }
 
-  /** Applies committed results to the rank index and announces them to the live feeds. */
-  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[], now: number) {
+  /**
+   * Applies committed results to the rank index and announces them to the live feeds. Rows retried
+   * alone after their batch failed can meet an outage one by one: their outcome is unknown, so
+   * the boards are rebuilt.
+   */
+  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[], now: number, suffixes: readonly string[]) {
+    if (results.some((r) => r instanceof Error && isConnectionError(r))) this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
     const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r, now)));
     const all = perReq.flat();
     const outcomes = all.length > 0 ? await this.applyToIndex(all) : [];
@@ -164,7 +167,7 @@ export class SubmitPipeline {
   private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined, takenAt: number, suffixes: readonly string[]) {
     try {
       const results = await withDeadline(commit, 2 * this.d.queryTimeoutMs);
-      const { perReq } = await this.publish(reqs, results, takenAt);
+      const { perReq } = await this.publish(reqs, results, takenAt, suffixes);
       const n = perReq.filter((u) => u.length > 0).length;
       if (n > 0) this.d.log.warn({ committed: n, batch: reqs.length }, 'submits committed after their deadline; applied to the rank index late');
     } catch (err) {

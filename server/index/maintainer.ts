@@ -4,6 +4,7 @@
  * no instance serves them from a stale index. One rebuild at a time per instance; a lock in Redis
  * makes it one per board across instances.
  */
+import { parseBoard } from '../../protocol/index.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
 import { boardsOfUsers, listLiveBoards } from '../store/scores.ts';
@@ -38,7 +39,7 @@ export class IndexMaintainer {
 
   /** All-time boards and current-period window boards: the only ones the index serves. */
   private isLive(board: string): boolean {
-    return !/:(daily|weekly|monthly):/.test(board) || this.currentPeriods().some((s) => board.endsWith(s));
+    return parseBoard(board)?.window === undefined || this.currentPeriods().some((s) => board.endsWith(s));
   }
 
   /** Schedules a rebuild of a board that was found untrusted. */

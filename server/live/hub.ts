@@ -172,15 +172,7 @@ export class LiveHub {
     u.subs.set(req.board, g);
     if (!u.laggingSince) ws.subscribe(g.topic);
     this.d.metrics.subscriptions.inc();
-    this.d.send(ws, {
-      op: 'subscribe',
-      ...(rid === undefined ? {} : { rid }),
-      board: g.board,
-      epoch: g.epoch,
-      seq: g.seq,
-      entries: g.sent,
-      ...(g.period ? { period: g.period } : {}),
-    });
+    this.d.send(ws, { ...snapshotOf(g), op: 'subscribe', ...(rid === undefined ? {} : { rid }) });
   }
 
   unsubscribe(ws: Socket, req: UnsubscribeRequest): { board: string } {
