@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import postgres from 'postgres';
+import { defaultUsername, nameKey } from '../protocol/index.ts';
 import { migrate } from '../server/store/migrate.ts';
 import type { Sql } from '../server/store/db.ts';
 import { prng } from './load/protocol-client.ts';
@@ -78,7 +79,10 @@ export async function seed(sql: Sql, o: SeedOptions): Promise<SeedResult> {
   // this is a bench tool for scratch databases).
   await sql`SET session_replication_role = replica`;
 
-  await copy(sql, `COPY users (user_id, username) FROM STDIN`, () => blocks(o.users, 20_000, (i) => `${i + 1}\tplayer${i + 1}\n`));
+  // Default names, keyed as the server keys them (sql/006); their keys are plain ASCII.
+  await copy(sql, `COPY users (user_id, username, name_key) FROM STDIN`, () =>
+    blocks(o.users, 20_000, (i) => `${i + 1}\t${defaultUsername(i + 1)}\t${nameKey(defaultUsername(i + 1))}\n`),
+  );
   let sessions = 0;
   // Timestamps over the last 30 days, from a pool: formatting one per row would dominate.
   const stamps = Array.from({ length: 4096 }, () => new Date(now - Math.floor(rand() * 30 * 86_400_000)).toISOString());

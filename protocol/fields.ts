@@ -10,6 +10,7 @@ import {
   MAX_USER_ID,
   MAX_USERNAME_CODE_POINTS,
 } from './limits.ts';
+import { usernameProblem } from './names.ts';
 
 /** An integer in [min, max]. MessagePack integers of any width arrive as numbers (or BigInt when unsafe, which fails here). */
 export const intIn = (min: number, max: number) =>
@@ -32,9 +33,25 @@ const storableText = () =>
     .refine((s) => !LONE_SURROGATE.test(s), { message: 'must be well-formed Unicode (no lone surrogates)' })
     .refine((s) => !s.includes('\u0000'), { message: 'must not contain NUL' });
 
-export const username = storableText().regex(USERNAME_PATTERN, {
-  message: `must be 1..${MAX_USERNAME_CODE_POINTS} code points with no control characters`,
+const storableName = () =>
+  storableText().regex(USERNAME_PATTERN, {
+    message: `must be 1..${MAX_USERNAME_CODE_POINTS} code points with no control characters`,
+  });
+
+/**
+ * A name to take (submit): also no blank name, no whitespace at either end, no invisible
+ * characters (protocol/names.ts). Uniqueness is on its key, checked by the store.
+ */
+export const username = storableName().superRefine((name, ctx) => {
+  const problem = usernameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+/**
+ * A name to look a user up by (`rank`): any name that could ever have been stored, so names taken
+ * before the rules of `username` stay findable.
+ */
+export const usernameLookup = storableName();
 
 const SUBMISSION_ID_PATTERN = new RegExp(`^[\\s\\S]{1,${MAX_SUBMISSION_ID_CODE_POINTS}}$`, 'u');
 export const submissionId = storableText().regex(SUBMISSION_ID_PATTERN, {
@@ -58,15 +75,3 @@ export const board = z
   })
   .refine(isBoardId, { message: 'names a period that does not exist' })
   .default(GLOBAL_BOARD);
-
-/** `player<digits>` names are reserved for default usernames. */
-export const RESERVED_USERNAME = /^player[0-9]+$/;
-
-export function defaultUsername(id: number): string {
-  return `player${id}`;
-}
-
-/** True when `user` may take `name`: reserved default names belong to their own user only. */
-export function mayUseUsername(user: number, name: string): boolean {
-  return !RESERVED_USERNAME.test(name) || name === defaultUsername(user);
-}

@@ -19,7 +19,7 @@ export const submitRequest = z.object({
 });
 
 export const rankRequest = z
-  .object({ user_id: f.userId.optional(), username: f.username.optional(), board: f.board })
+  .object({ user_id: f.userId.optional(), username: f.usernameLookup.optional(), board: f.board })
   .refine((r) => r.user_id !== undefined || r.username !== undefined, {
     message: 'user_id or username is required',
     path: ['user_id'],

@@ -8,10 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { CLOSE_CODES, periodSuffixes, type HealthReply } from '../protocol/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
-import { signToken } from './auth/jwt.ts';
+import { parseJwks, type PublicKeys } from './auth/jwks.ts';
+import { keyring, signToken } from './auth/jwt.ts';
 import type { Config } from './config.ts';
 import { HttpEdge } from './http.ts';
 import { IndexJournal } from './index/journal.ts';
+import { checkEviction } from './index/eviction.ts';
 import { IndexMaintainer } from './index/maintainer.ts';
 import { RankIndex } from './index/rank-index.ts';
 import { Inflight } from './inflight.ts';
@@ -19,6 +21,7 @@ import { Leaderboard } from './leaderboard.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { SubmitGuard } from './limits/submit-guard.ts';
+import { ModeGate, postgresModeStore } from './limits/game-modes.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
 import { EMPTY_BOARD_CONFIG, applyBoardConfig, parseBoardConfig, type BoardConfig } from './board-config.ts';
@@ -48,6 +51,9 @@ export interface RunningApp {
 
 export class StartupError extends Error {}
 
+/** How often the known game modes are re-read (each new mode is also checked when first seen). */
+const MODE_REFRESH_MS = 30_000;
+
 async function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -75,6 +81,16 @@ async function readBoardConfig(config: Config): Promise<BoardConfig> {
     return parseBoardConfig(await readFile(config.boardsConfigPath, 'utf8'), config.boardsConfigPath);
   } catch (err) {
     throw new StartupError(`cannot use BOARDS_CONFIG: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The RS256/ES256 public keys (JWT_JWKS_FILE), checked before anything is touched. */
+async function readJwks(config: Config): Promise<PublicKeys | undefined> {
+  if (!config.jwtJwksFile) return undefined;
+  try {
+    return parseJwks(await readFile(config.jwtJwksFile, 'utf8'), config.jwtJwksFile);
+  } catch (err) {
+    throw new StartupError(`cannot use JWT_JWKS_FILE: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -116,11 +132,16 @@ async function openRedis(config: Config, log: Logger): Promise<RedisClient> {
   });
   try {
     await withTimeout('redis connect', config.startupTimeoutMs, redis.connect());
-    return redis;
   } catch (err) {
     redis.disconnect();
     throw new StartupError(`cannot reach Redis at ${describeTarget(target, redactUrl)}: ${(err as Error).message}`, { cause: err });
   }
+  const refusal = await checkEviction(redis, config.redisEvictionCheck, log);
+  if (refusal) {
+    redis.disconnect();
+    throw new StartupError(refusal);
+  }
+  return redis;
 }
 
 function redisTarget(config: Config): RedisTarget {
@@ -141,8 +162,10 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
   if (!jwtSecret) {
     jwtSecret = randomBytes(32).toString('base64url');
     const token = signToken({ sub: 'dev', role: 'server' }, jwtSecret);
+    // Config refuses this on any address but loopback, where only this machine can use the token.
     log.warn({ devServerToken: token }, 'JWT_SECRET is not set: using a random secret for this run; the token below has role server');
   }
+  const publicKeys = await readJwks(config);
 
   const boards = await readBoardConfig(config);
   const sql = await openPostgres(config, log);
@@ -174,12 +197,25 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     currentPeriods,
   );
   let live: LiveHub | undefined = undefined;
+  const modes = new ModeGate(
+    { allowed: config.gameModes, maxBoards: config.maxBoards, refreshMs: MODE_REFRESH_MS, waitMs: config.pgQueryTimeoutMs },
+    postgresModeStore(sql, config.pgQueryTimeoutMs),
+    log,
+  );
+  await modes.start();
   const guard = new SubmitGuard(
     redis,
     config.redisPrefix,
-    { ratePerUser: config.submitRatePerUser, burstPerUser: config.submitBurstPerUser, scoreRules: config.scoreLimits },
+    {
+      ratePerUser: config.submitRatePerUser,
+      burstPerUser: config.submitBurstPerUser,
+      scoreRules: config.scoreLimits,
+      rateAppliesTo: config.submitRateAppliesTo,
+      whenRedisDown: config.limitsWhenRedisDown,
+    },
     log,
-    () => metrics.limitsUnenforced.inc(),
+    { unenforced: () => metrics.limitsUnenforced.inc(), refusedRedisDown: () => metrics.limitsRefused.inc() },
+    modes,
   );
   const writes = new SubmitPipeline({
     sql,
@@ -193,8 +229,9 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     queryTimeoutMs: config.pgQueryTimeoutMs,
     windows: config.boardWindows,
     clock,
-    onCommitted: (updates) => {
+    onCommitted: (updates, renamed) => {
       for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
+      for (const userId of renamed) live?.noteRename(userId);
     },
   });
   const leaderboard = new Leaderboard({
@@ -227,7 +264,11 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
   };
 
   const app = uWS.App();
-  const jwtSecrets = [jwtSecret, ...config.jwtPreviousSecrets];
+  const jwtSecrets = keyring(
+    [jwtSecret, ...config.jwtPreviousSecrets],
+    { leewayS: config.jwtLeewayS, maxPlayerTtlS: config.jwtMaxPlayerTtlS, audience: config.jwtAudience, issuer: config.jwtIssuer },
+    publicKeys,
+  );
   const sockets = new SocketEdge({ config, jwtSecrets, handlers, inflight, metrics, apm, log });
   const http = new HttpEdge({
     jwtSecrets,
@@ -247,7 +288,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
   });
   sockets.mount(app);
   http.mount(app);
-  mountStatic(app, BOARD_DIST, log);
+  mountStatic(app, BOARD_DIST, log, (route, fn) => http.guarded(route, fn));
   http.mountFallback(app);
 
   const subscriber = createSubscriber(redisTarget(config), redis, `${config.redisPrefix}:live`);
@@ -308,6 +349,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
       if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
       sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
       hub.stop();
+      modes.stop();
       stopHitRate();
       await maintainer.stop();
       await journal.stop();

@@ -3,14 +3,28 @@
  * reads process.env. Every setting is documented in the README with its default.
  */
 import { z } from 'zod';
-import { WINDOWS, type Window } from '../protocol/index.ts';
-import { scoreRulesSchema, type ScoreRules } from './limits/score-rules.ts';
+import { GAME_MODE_PATTERN, WINDOWS, type Window } from '../protocol/index.ts';
+import { ALL_MODES, ANY_MODE, scoreRulesSchema, type ScoreRules } from './limits/score-rules.ts';
+import { DEFAULT_LEEWAY_S, DEFAULT_MAX_PLAYER_TTL_S } from './auth/jwt.ts';
 
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 
+/** One token lets anyone test guesses of its secret offline; RFC 7518 3.2 asks for a key as long as the hash (HS256: 32 bytes). */
+const MIN_SECRET_BYTES = 32;
+const secret = z
+  .string()
+  .refine((s) => s.trim() !== '', { message: 'must not be blank', abort: true })
+  .refine((s) => Buffer.byteLength(s, 'utf8') >= MIN_SECRET_BYTES, { message: `must be at least ${MIN_SECRET_BYTES} bytes` });
+
+/** Addresses only this machine can reach: the dev token logged without JWT_SECRET is safe there only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Default 0.0.0.0 in production, 127.0.0.1 otherwise (see loadConfig).
+  HOST: z.string().min(1).optional(),
   PORT: int(0, 65535, 8000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/leaderboard'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
@@ -28,12 +42,17 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
     .default('lb'),
-  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_SECRET: secret.optional(),
   JWT_PREVIOUS_SECRETS: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
-    .pipe(z.array(z.string().min(16, 'each must be at least 16 characters')))
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(secret))
     .default([]),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_LEEWAY_S: int(0, 300, DEFAULT_LEEWAY_S),
+  JWT_MAX_PLAYER_TTL_S: int(60, 366 * 24 * 3600, DEFAULT_MAX_PLAYER_TTL_S),
+  JWT_JWKS_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   PG_POOL_SIZE: int(1, 200, 10),
@@ -49,6 +68,7 @@ const envSchema = z.object({
   GROUP_COMMIT_MAX: int(1, 10_000, 256),
   GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
+  REDIS_EVICTION_CHECK: z.enum(['warn', 'refuse']).default('warn'),
   STARTUP_TIMEOUT_MS: int(100, 120_000, 5000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000, 10_000),
   WS_IDLE_TIMEOUT_S: int(8, 960, 120),
@@ -72,6 +92,14 @@ const envSchema = z.object({
     })
     .pipe(scoreRulesSchema)
     .default({}),
+  SUBMIT_RATE_APPLIES_TO: z.enum(['players', 'all']).default('players'),
+  LIMITS_WHEN_REDIS_DOWN: z.enum(['open', 'closed']).default('open'),
+  GAME_MODES: z
+    .string()
+    .transform((v) => v.split(',').map((m) => m.trim()).filter((m) => m !== ''))
+    .pipe(z.array(z.string().regex(GAME_MODE_PATTERN, 'each must match ^[a-z0-9_-]{1,32}$')).min(1, 'lists no mode'))
+    .optional(),
+  MAX_BOARDS: int(1, 1_000_000, 1000),
   WS_RATE_PER_SOCKET: z.coerce.number().min(0).max(1e6).default(50),
   WS_BURST_PER_SOCKET: int(1, 1_000_000, 100),
   WS_ABUSE_CLOSE_AFTER: int(1, 1_000_000, 200),
@@ -109,6 +137,16 @@ export interface Config {
   readonly jwtSecret: string | undefined;
   /** Secrets still accepted for verification while tokens signed with them expire (rotation). */
   readonly jwtPreviousSecrets: readonly string[];
+  /** When set, a token's `aud` must name it; unset, tokens with an `aud` are refused. */
+  readonly jwtAudience: string | undefined;
+  /** When set, a token's `iss` must equal it. */
+  readonly jwtIssuer: string | undefined;
+  /** Clock skew tolerated on `nbf` and `iat`. */
+  readonly jwtLeewayS: number;
+  /** Longest lifetime of a player token (`exp - iat`); player tokens must have `exp`. */
+  readonly jwtMaxPlayerTtlS: number;
+  /** A JWKS file of RS256/ES256 public keys (by `kid`), read at start-up. */
+  readonly jwtJwksFile: string | undefined;
   readonly logLevel: string;
   /** Human-readable logs (pino-pretty); defaults to true in development only. */
   readonly logPretty: boolean;
@@ -125,6 +163,8 @@ export interface Config {
   readonly groupCommitMax: number;
   readonly groupCommitConcurrency: number;
   readonly redisCommandTimeoutMs: number;
+  /** A Redis whose maxmemory-policy may evict keys: log an error and start, or refuse to start. */
+  readonly redisEvictionCheck: 'warn' | 'refuse';
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly wsIdleTimeoutS: number;
@@ -138,6 +178,13 @@ export interface Config {
   readonly submitRatePerUser: number;
   readonly submitBurstPerUser: number;
   readonly scoreLimits: ScoreRules;
+  /** Whose submits the per-user bucket limits: player tokens only (server/admin skip it), or all. */
+  readonly submitRateAppliesTo: 'players' | 'all';
+  /** While Redis is unreachable, submits needing the shared limits go through (open) or are refused (closed). */
+  readonly limitsWhenRedisDown: 'open' | 'closed';
+  /** The only game modes a submit may use; undefined: any, with at most `maxBoards` mode boards. */
+  readonly gameModes: readonly string[] | undefined;
+  readonly maxBoards: number;
   /** Player and anonymous sockets: requests per second (0: off), burst, and rate_limited replies before closing. */
   readonly wsRatePerSocket: number;
   readonly wsBurstPerSocket: number;
@@ -170,12 +217,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  // A capped mode missing from the allowlist is almost certainly a typo in one of the two.
+  const unlisted = e.GAME_MODES ? Object.keys(e.SCORE_LIMITS).filter((k) => k !== ANY_MODE && k !== ALL_MODES && !e.GAME_MODES!.includes(k)) : [];
+  if (unlisted.length > 0) {
+    throw new ConfigError(`invalid configuration: SCORE_LIMITS: rules for game modes GAME_MODES does not list: ${unlisted.join(', ')}`);
+  }
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError('invalid configuration: JWT_SECRET: required when NODE_ENV=production');
   }
+  const host = e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
+  if (!e.JWT_SECRET && !isLoopback(host)) {
+    // Without a secret the server logs a server-role token: anyone who reads the log could submit.
+    throw new ConfigError(`invalid configuration: JWT_SECRET: required when HOST (${host}) is not a loopback address`);
+  }
   return Object.freeze({
     env: e.NODE_ENV,
-    host: e.HOST,
+    host,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -183,6 +240,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisPrefix: e.REDIS_PREFIX,
     jwtSecret: e.JWT_SECRET,
     jwtPreviousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
+    jwtAudience: e.JWT_AUDIENCE,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtLeewayS: e.JWT_LEEWAY_S,
+    jwtMaxPlayerTtlS: e.JWT_MAX_PLAYER_TTL_S,
+    jwtJwksFile: e.JWT_JWKS_FILE,
     logLevel: e.LOG_LEVEL,
     logPretty: (e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty',
     pgPoolSize: e.PG_POOL_SIZE,
@@ -193,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     groupCommitMax: e.GROUP_COMMIT_MAX,
     groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    redisEvictionCheck: e.REDIS_EVICTION_CHECK,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     wsIdleTimeoutS: e.WS_IDLE_TIMEOUT_S,
@@ -205,6 +268,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     submitRatePerUser: e.SUBMIT_RATE_PER_USER,
     submitBurstPerUser: e.SUBMIT_BURST_PER_USER,
     scoreLimits: e.SCORE_LIMITS,
+    submitRateAppliesTo: e.SUBMIT_RATE_APPLIES_TO,
+    limitsWhenRedisDown: e.LIMITS_WHEN_REDIS_DOWN,
+    gameModes: e.GAME_MODES && Object.freeze([...new Set(e.GAME_MODES)]),
+    maxBoards: e.MAX_BOARDS,
     wsRatePerSocket: e.WS_RATE_PER_SOCKET,
     wsBurstPerSocket: e.WS_BURST_PER_SOCKET,
     wsAbuseCloseAfter: e.WS_ABUSE_CLOSE_AFTER,

@@ -4,7 +4,7 @@
  * answer it under, when the rid itself was valid). Size limits are enforced before this runs.
  */
 import type { z } from 'zod';
-import { OPS, REQUEST_SCHEMAS, decode, fields, isMap, type Op, type RequestOf } from '../protocol/index.ts';
+import { DecodeError, OPS, REQUEST_SCHEMAS, decodeStrict, fields, isMap, type Op, type RequestOf } from '../protocol/index.ts';
 import { AppError, badRequest } from './errors.ts';
 
 export type ParsedFrame =
@@ -20,18 +20,26 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+function notAnInteger(path: string): AppError {
+  return badRequest(`${path}: must be an integer (sent as a MessagePack float)`);
+}
+
 export function parseFrame(bytes: Uint8Array, isBinary: boolean): ParsedFrame {
   if (!isBinary) return { ok: false, rid: undefined, error: badRequest('text frames are not accepted; send binary MessagePack') };
   let frame: unknown;
+  let floats: string[];
   try {
-    frame = decode(bytes);
+    ({ value: frame, floats } = decodeStrict(bytes));
   } catch (err) {
-    // Nothing of a frame that is not standard MessagePack is trusted, its rid included.
-    return { ok: false, rid: undefined, error: badRequest(`frame is not standard MessagePack: ${(err as Error).message}`) };
+    // Nothing of a frame that is not standard MessagePack is trusted, its rid included. Only our
+    // own decoder's reasons are worth repeating; anything else would leak internals.
+    const why = err instanceof DecodeError ? `: ${err.message}` : '';
+    return { ok: false, rid: undefined, error: badRequest(`frame is not standard MessagePack${why}`) };
   }
   if (!isMap(frame)) return { ok: false, rid: undefined, error: badRequest('frame must be a MessagePack map') };
 
   let rid: number | undefined;
+  if (floats.includes('rid')) return { ok: false, rid: undefined, error: notAnInteger('rid') };
   if (frame.rid !== undefined) {
     const r = fields.rid.safeParse(frame.rid);
     if (!r.success) return { ok: false, rid: undefined, error: badRequest(`rid: ${describeIssues(r.error)}`) };
@@ -43,5 +51,10 @@ export function parseFrame(bytes: Uint8Array, isBinary: boolean): ParsedFrame {
   }
   const parsed = REQUEST_SCHEMAS[op as Op].safeParse(frame);
   if (!parsed.success) return { ok: false, rid, error: badRequest(describeIssues(parsed.error)) };
+  // No field of the contract is a float: one sent where the schema took a whole number (5.0) is
+  // refused. Floats in unknown fields are ignored with the fields themselves (zod drops them).
+  const known = parsed.data as Record<string, unknown>;
+  const wrong = floats.find((path) => path.split('.', 1)[0]! in known);
+  if (wrong !== undefined) return { ok: false, rid, error: notAnInteger(wrong) };
   return { ok: true, rid, op: op as Op, req: parsed.data as RequestOf<Op> };
 }

@@ -12,11 +12,13 @@ import {
   type Op,
 } from '../protocol/index.ts';
 import type { Apm } from './apm.ts';
+import { begin, respond, respondError, writeResponse, type Exchange } from './http-exchange.ts';
+import { decodePathParam, decodeQuery } from './http-params.ts';
 import { clientAddress } from './limits/connection-guard.ts';
 import { BucketMap } from './limits/token-bucket.ts';
 import { verifyWithAny } from './auth/jwt.ts';
 import type { Principal } from './auth/policy.ts';
-import { AppError, badRequest, httpErrorBody, toAppError } from './errors.ts';
+import { AppError, badRequest, toAppError } from './errors.ts';
 import { describeIssues } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
@@ -41,54 +43,6 @@ export interface HttpEdgeDeps {
   apm: Apm;
   log: Logger;
   health: () => Promise<HealthReply>;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  403: '403 Forbidden',
-  404: '404 Not Found',
-  409: '409 Conflict',
-  429: '429 Too Many Requests',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
-
-/** The state of one response: uWS forbids touching it after the client went away. */
-interface Exchange {
-  res: HttpResponse;
-  aborted: boolean;
-  /** Headers every response of this exchange carries (CORS). */
-  headers: Record<string, string>;
-  /** Close the connection after the response (part of the body was left unread). */
-  closeAfter: boolean;
-}
-
-function begin(res: HttpResponse): Exchange {
-  const x: Exchange = { res, aborted: false, headers: {}, closeAfter: false };
-  res.onAborted(() => {
-    x.aborted = true;
-  });
-  return x;
-}
-
-function respond(x: Exchange, status: number, body: string, contentType = 'application/json', headers: Record<string, string> = {}): void {
-  if (x.aborted) return;
-  x.res.cork(() => {
-    x.res.writeStatus(STATUS_TEXT[status] ?? `${status}`);
-    x.res.writeHeader('content-type', contentType);
-    x.res.writeHeader('cache-control', 'no-store');
-    for (const [k, v] of Object.entries(x.headers)) x.res.writeHeader(k, v);
-    for (const [k, v] of Object.entries(headers)) x.res.writeHeader(k, v);
-    x.res.end(body, x.closeAfter);
-  });
-}
-
-function respondError(x: Exchange, err: AppError): void {
-  const headers: Record<string, string> = {};
-  if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
-  respond(x, err.status, JSON.stringify(httpErrorBody(err)), 'application/json', headers);
 }
 
 /** Reads a JSON body, refusing more than MAX_HTTP_BODY_BYTES or one that takes longer than `timeoutMs` to arrive. */
@@ -148,10 +102,17 @@ export function corsHeaders(origin: string, allowed: readonly string[]): Record<
   return {};
 }
 
+/** /health probes both stores; its answer is reused this long, so a flood of probes costs the stores nothing. */
+export const HEALTH_CACHE_MS = 1000;
+
+/** What a route handler gets: the exchange, the request (valid until its first await), and when it started. */
+export type RouteHandler = (x: Exchange, req: HttpRequest, started: number) => void;
+
 export class HttpEdge {
   private nextRequestId = 1;
   private readonly ipBuckets: BucketMap;
   private readonly sweeper: NodeJS.Timeout;
+  private health: { at: number; reply: Promise<HealthReply> } | undefined;
 
   constructor(private readonly d: HttpEdgeDeps) {
     this.ipBuckets = new BucketMap(d.limits.ratePerIp, d.limits.burstPerIp);
@@ -161,6 +122,42 @@ export class HttpEdge {
 
   stop(): void {
     clearInterval(this.sweeper);
+  }
+
+  /**
+   * Every HTTP route goes through here: the per-address rate limit first, then the handler. An
+   * error escaping a handler is logged, counted and answered `internal`; it never reaches uWS,
+   * which would end the process.
+   */
+  guarded(route: string, fn: RouteHandler): (res: HttpResponse, req: HttpRequest) => void {
+    return (res, req) => {
+      const started = performance.now();
+      let x: Exchange | undefined;
+      try {
+        x = begin(res);
+        x.headers = corsHeaders(req.getHeader('origin'), this.d.limits.corsOrigins);
+        if (this.d.limits.ratePerIp > 0) {
+          const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.limits.trustProxy);
+          const wait = this.ipBuckets.take(ip, started);
+          if (wait > 0) {
+            recordRequest(this.d.metrics, route, 'http', 'rate_limited');
+            if (req.getMethod() !== 'get') x.closeAfter = true; // a body may be left unread
+            respondError(x, new AppError('rate_limited', 'too many requests from this address', { retryAfterMs: wait }));
+            return;
+          }
+        }
+        fn(x, req, started);
+      } catch (err) {
+        this.d.log.error({ err, route }, 'HTTP handler failed');
+        recordRequest(this.d.metrics, route, 'http', 'internal', started);
+        if (x) {
+          x.closeAfter = true;
+          respondError(x, toAppError(err));
+        } else {
+          res.close(); // not even the exchange could be set up: nothing sensible to send
+        }
+      }
+    };
   }
 
   mount(app: TemplatedApp): void {
@@ -173,75 +170,79 @@ export class HttpEdge {
     this.route(app, 'around', ['user_id'], false);
     this.route(app, 'history', ['user_id'], false);
 
-    app.get(HTTP_ROUTES.health.path, (res) => {
-      const x = begin(res);
-      void this.d.health().then(
-        (h) => respond(x, h.status === 'healthy' ? 200 : 503, JSON.stringify(h)),
-        (err: unknown) => respondError(x, toAppError(err)),
-      );
-    });
+    app.get(
+      HTTP_ROUTES.health.path,
+      this.guarded('health', (x) => {
+        void this.cachedHealth().then(
+          (h) => respond(x, h.status === 'healthy' ? 200 : 503, JSON.stringify(h)),
+          (err: unknown) => respondError(x, toAppError(err)),
+        );
+      }),
+    );
     // CORS preflight for the API: allowed origins get the methods and headers the API uses.
-    app.options('/api/*', (res, req) => {
-      const x = begin(res);
-      const cors = corsHeaders(req.getHeader('origin'), this.d.limits.corsOrigins);
-      if (!x.aborted) {
-        res.cork(() => {
-          res.writeStatus('204 No Content');
-          for (const [k, v] of Object.entries(cors)) res.writeHeader(k, v);
-          if (cors['access-control-allow-origin']) {
-            res.writeHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-            res.writeHeader('access-control-allow-headers', 'authorization, content-type');
-            res.writeHeader('access-control-max-age', '600');
-          }
-          res.end();
-        });
-      }
-    });
+    app.options(
+      '/api/*',
+      this.guarded('preflight', (x) => {
+        const headers: Record<string, string> = {};
+        if (x.headers['access-control-allow-origin']) {
+          headers['access-control-allow-methods'] = 'GET, POST, OPTIONS';
+          headers['access-control-allow-headers'] = 'authorization, content-type';
+          headers['access-control-max-age'] = '600';
+        }
+        writeResponse(x, { status: 204, headers }, undefined);
+      }),
+    );
     const openapi = JSON.stringify(openApiDocument());
-    app.get(HTTP_ROUTES.openapi.path, (res) => respond(begin(res), 200, openapi));
-    app.get(HTTP_ROUTES.metrics.path, (res) => {
-      const x = begin(res);
-      void this.d.metrics.registry.metrics().then(
-        (text) => respond(x, 200, text, this.d.metrics.registry.contentType),
-        (err: unknown) => respondError(x, toAppError(err)),
-      );
-    });
+    app.get(HTTP_ROUTES.openapi.path, this.guarded('openapi', (x) => respond(x, 200, openapi)));
+    app.get(
+      HTTP_ROUTES.metrics.path,
+      this.guarded('metrics', (x) => {
+        void this.d.metrics.registry.metrics().then(
+          (text) => respond(x, 200, text, this.d.metrics.registry.contentType),
+          (err: unknown) => respondError(x, toAppError(err)),
+        );
+      }),
+    );
   }
 
   /** The last route: anything unmatched is a JSON 404. */
   mountFallback(app: TemplatedApp): void {
-    app.any('/*', (res, req) => {
-      const x = begin(res);
-      respondError(x, new AppError('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
-    });
+    app.any(
+      '/*',
+      this.guarded('not_found', (x, req) => {
+        const method = req.getMethod().toUpperCase();
+        if (method !== 'GET' && method !== 'HEAD') x.closeAfter = true; // a body may be left unread
+        // The path is echoed as JSON text (escaped), and cut: it is the client's, not ours.
+        respondError(x, new AppError('not_found', `no route for ${method.slice(0, 16)} ${req.getUrl().slice(0, 256)}`));
+      }),
+    );
+  }
+
+  /** Both stores' state, probed at most once per HEALTH_CACHE_MS whatever the request rate. */
+  private cachedHealth(): Promise<HealthReply> {
+    const now = performance.now();
+    if (!this.health || now - this.health.at >= HEALTH_CACHE_MS) this.health = { at: now, reply: this.d.health() };
+    return this.health.reply;
   }
 
   private route(app: TemplatedApp, op: Exclude<RequestOp, 'ping'>, params: string[], withBody: boolean): void {
     const { method, path } = HTTP_ROUTES[op];
-    const handler = (res: HttpResponse, req: HttpRequest) => {
-      const started = performance.now();
+    const handler = this.guarded(op, (x, req, started) => {
       const requestId = this.nextRequestId++;
-      const x = begin(res);
       // Read everything from req now: it is invalid after the first await.
-      const query = Object.fromEntries(new URLSearchParams(req.getQuery() ?? ''));
-      const pathParams = Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(req.getParameter(i) ?? '')]));
+      const rawQuery = req.getQuery() ?? '';
+      const rawParams = params.map((_, i) => req.getParameter(i) ?? '');
       const authorization = req.getHeader('authorization');
-      x.headers = corsHeaders(req.getHeader('origin'), this.d.limits.corsOrigins);
-      const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.limits.trustProxy);
-      if (this.d.limits.ratePerIp > 0) {
-        const wait = this.ipBuckets.take(ip, started);
-        if (wait > 0) {
-          recordRequest(this.d.metrics, op, 'http', 'rate_limited');
-          if (withBody) x.closeAfter = true; // the body is left unread
-          respondError(x, new AppError('rate_limited', 'too many requests from this address', { retryAfterMs: wait }));
-          return;
-        }
-      }
       const work = this.d.apm.transaction('http', op, async () => {
         const principal = principalFrom(authorization, this.d.jwtSecrets);
-        const input = withBody ? await readJsonBody(x, this.d.limits.bodyTimeoutMs) : { ...coerceParams(query), ...coerceParams(pathParams) };
-        if (withBody && (input === null || typeof input !== 'object' || Array.isArray(input))) {
-          throw badRequest('body must be a JSON object');
+        let input: unknown;
+        if (withBody) {
+          input = await readJsonBody(x, this.d.limits.bodyTimeoutMs);
+          if (input === null || typeof input !== 'object' || Array.isArray(input)) throw badRequest('body must be a JSON object');
+        } else {
+          const query = decodeQuery(rawQuery);
+          const pathParams = Object.fromEntries(params.map((name, i) => [name, decodePathParam(rawParams[i]!, name)]));
+          input = { ...coerceParams(query), ...coerceParams(pathParams) };
         }
         const parsed = httpRequestSchema(op).safeParse(input);
         if (!parsed.success) throw badRequest(describeIssues(parsed.error));
@@ -263,11 +264,10 @@ export class HttpEdge {
           },
         ),
       );
-    };
+    });
     if (method === 'POST') app.post(path, handler);
     else app.get(path, handler);
   }
-
 }
 
 /** The HTTP replies that differ from the socket's payloads. */

@@ -24,12 +24,14 @@ import {
   type TopReply,
   type TopRequest,
 } from '../protocol/index.ts';
+import { ArrivalOrder } from './arrival-order.ts';
 import { assertMaySubmit, type Principal } from './auth/policy.ts';
 import { AppError, notFound, unavailable } from './errors.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
 import { UNTRUSTED, type RankIndex, type Untrusted } from './index/rank-index.ts';
-import type { SubmitGuard } from './limits/submit-guard.ts';
-import type { SubmitPipeline } from './submit-pipeline.ts';
+import type { SubmitOutcome } from './limits/game-modes.ts';
+import type { Admitted, SubmitGuard } from './limits/submit-guard.ts';
+import type { Committed, SubmitPipeline } from './submit-pipeline.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -50,30 +52,82 @@ export interface LeaderboardDeps {
   maintainer: IndexMaintainer;
   log: Logger;
   metrics: Metrics;
-  /** Admission of submits (per-user rate, score caps); none in tools that only read. */
+  /** Admission of submits (game modes, score caps, per-user rate); none in tools that only read. */
   guard?: SubmitGuard;
 }
 
 export class Leaderboard {
+  private readonly arrivals = new ArrivalOrder<number>();
+
   constructor(private readonly d: LeaderboardDeps) {}
 
   async submit(req: SubmitRequest, principal: Principal): Promise<SubmitReply> {
     assertMaySubmit(principal, req.user_id);
-    if (req.username !== undefined && !mayUseUsername(req.user_id, req.username)) {
-      throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
+    // The steps up to the pipeline take their turn per user, so a user's submits commit in the
+    // order they were sent however long each one's checks take.
+    const turn = this.arrivals.enter(req.user_id);
+    let admitted: Admitted | undefined;
+    let committing: Promise<Committed>;
+    try {
+      await turn.ready;
+      if (req.username !== undefined && !mayUseUsername(req.user_id, req.username) && !(await this.keepsName(req.user_id, req.username))) {
+        throw new AppError('conflict', `username "${req.username}" is reserved for another user's default name`);
+      }
+      try {
+        admitted = await this.d.guard?.admit(req, principal);
+      } catch (err) {
+        turn.done();
+        // A retry of a committed submit is answered as such whatever the limits say now.
+        const retry = err instanceof AppError ? await this.committedRetry(req) : undefined;
+        if (retry) return retry;
+        throw err;
+      }
+      committing = this.d.writes.submit(req);
+    } finally {
+      turn.done();
     }
-    await this.d.guard?.admit(req.user_id, req.game_mode, req.score);
-    const { result: r, indexRank } = await this.d.writes.submit(req);
-    if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken`);
-    const total = r.global_total!;
-    const games = r.global_games!;
-    const duplicate = r.status === 'duplicate';
-    const rank =
-      indexRank ??
-      (duplicate
-        ? await this.rankOf(GLOBAL_BOARD, req.user_id, total)
-        : await this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
-    return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate };
+    let outcome: SubmitOutcome = 'unknown';
+    try {
+      const { result: r, indexRank } = await committing;
+      outcome = r.status === 'ok' ? 'committed' : 'not_committed';
+      if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken, or too like a name that is`);
+      const total = r.global_total!;
+      const games = r.global_games!;
+      const duplicate = r.status === 'duplicate';
+      const rank =
+        indexRank ??
+        (duplicate
+          ? await this.rankOf(GLOBAL_BOARD, req.user_id, total)
+          : await this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
+      return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate };
+    } finally {
+      await admitted?.(outcome);
+    }
+  }
+
+  /**
+   * True when `name` is already the user's name: a name taken before default names were reserved
+   * in every case and look-alike (sql/006) keeps working. Only reserved-looking names pay this.
+   */
+  private async keepsName(userId: number, name: string): Promise<boolean> {
+    return (await this.db('username_of', () => db.usernameOf(this.d.sql, userId))) === name;
+  }
+
+  /**
+   * The reply to a refused submit that is a retry of a committed one, or undefined. Only refused
+   * submits with a submission_id pay this lookup (an index probe), never the ones admitted.
+   */
+  private async committedRetry(req: SubmitRequest): Promise<SubmitReply | undefined> {
+    if (req.submission_id === undefined) return undefined;
+    try {
+      const totals = await this.db('committed_submission', () => db.committedTotals(this.d.sql, req.user_id, req.submission_id!));
+      if (!totals) return undefined;
+      const rank = await this.rankOf(GLOBAL_BOARD, req.user_id, totals.total_score);
+      return { user_id: req.user_id, total_score: totals.total_score, games_played: totals.games_played, rank, duplicate: true };
+    } catch (err) {
+      this.d.log.debug({ err, user: req.user_id }, 'could not tell whether a refused submit was a retry; answering the refusal');
+      return undefined;
+    }
   }
 
   async rank(req: RankRequest): Promise<RankReply> {

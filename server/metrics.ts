@@ -3,6 +3,7 @@
  * conventions: `_total` counters, `_seconds` histograms, base units.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { logLinesSuppressed } from './log.ts';
 
 export type Transport = 'ws' | 'http';
 
@@ -64,7 +65,12 @@ export function createMetrics() {
   });
   const limitsUnenforced = new Counter({
     name: 'leaderboard_limits_unenforced_total',
-    help: 'Submits let through without the shared per-user limits because Redis did not answer.',
+    help: 'Submits let through without the shared per-user limits because Redis did not answer (LIMITS_WHEN_REDIS_DOWN=open).',
+    registers: [registry],
+  });
+  const limitsRefused = new Counter({
+    name: 'leaderboard_limits_refused_total',
+    help: 'Submits refused `unavailable` because Redis did not answer to check the shared per-user limits (LIMITS_WHEN_REDIS_DOWN=closed).',
     registers: [registry],
   });
   const sockets = new Gauge({
@@ -99,6 +105,17 @@ export function createMetrics() {
     help: 'Times a subscriber fell behind and had its backlog dropped.',
     registers: [registry],
   });
+  let suppressedSeen = 0;
+  new Counter({
+    name: 'leaderboard_log_lines_suppressed_total',
+    help: 'Warning and error lines left out of the log as repeats of one written less than 5 s before (see server/log.ts).',
+    registers: [registry],
+    collect() {
+      const now = logLinesSuppressed();
+      this.inc(now - suppressedSeen);
+      suppressedSeen = now;
+    },
+  });
   return {
     registry,
     requests,
@@ -112,6 +129,7 @@ export function createMetrics() {
     rebuilds,
     sockets,
     limitsUnenforced,
+    limitsRefused,
     subscriptions,
     pushes,
     resyncs,

@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { AppError, httpErrorBody } from './errors.ts';
+import { AppError } from './errors.ts';
+import { respondError, writeResponse, type Exchange } from './http-exchange.ts';
 import type { Logger } from './log.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
@@ -85,41 +86,39 @@ export function loadStatic(dir: string): Map<string, StaticFile> {
   return files;
 }
 
-function notFound(res: HttpResponse, message: string): void {
-  res.cork(() => {
-    res.writeStatus('404 Not Found');
-    res.writeHeader('content-type', 'application/json');
-    res.writeHeader('cache-control', 'no-store');
-    res.end(JSON.stringify(httpErrorBody(new AppError('not_found', message))));
-  });
+function notFound(x: Exchange, message: string): void {
+  respondError(x, new AppError('not_found', message));
 }
 
-function send(res: HttpResponse, req: HttpRequest, file: StaticFile): void {
-  // Answered synchronously: nothing here can outlive the request, so no onAborted is needed.
+function send(x: Exchange, req: HttpRequest, file: StaticFile): void {
   const notModified = req.getHeader('if-none-match') === file.etag;
   const gzip = file.gzip && /\bgzip\b/.test(req.getHeader('accept-encoding')) ? file.gzip : undefined;
-  res.cork(() => {
-    res.writeStatus(notModified ? '304 Not Modified' : '200 OK');
-    res.writeHeader('cache-control', file.cacheControl);
-    res.writeHeader('etag', file.etag);
-    res.writeHeader('x-content-type-options', 'nosniff');
-    if (file.gzip) res.writeHeader('vary', 'accept-encoding');
-    if (notModified) {
-      res.endWithoutBody();
-      return;
-    }
-    res.writeHeader('content-type', file.type);
-    if (file.type.startsWith('text/html')) res.writeHeader('content-security-policy', CSP);
-    if (gzip) res.writeHeader('content-encoding', 'gzip');
-    res.end(gzip ?? file.body);
-  });
+  const headers: Record<string, string> = {
+    'cache-control': file.cacheControl,
+    etag: file.etag,
+    'x-content-type-options': 'nosniff',
+  };
+  if (file.gzip) headers.vary = 'accept-encoding';
+  if (notModified) {
+    writeResponse(x, { status: 304, headers }, undefined);
+    return;
+  }
+  headers['content-type'] = file.type;
+  if (file.type.startsWith('text/html')) headers['content-security-policy'] = CSP;
+  if (gzip) headers['content-encoding'] = 'gzip';
+  // Written with backpressure (see http-exchange.ts): a reader that does not keep up holds the
+  // server to this one file, never to a queue of copies.
+  writeResponse(x, { status: 200, headers }, gzip ?? file.body);
 }
+
+/** Wraps a route handler with the HTTP edge's rate limit and error guard (HttpEdge.guarded). */
+export type Guard = (route: string, fn: (x: Exchange, req: HttpRequest) => void) => (res: HttpResponse, req: HttpRequest) => void;
 
 /**
  * Mounts the board's files on `app`; call before the app's catch-all 404 route. Returns how many
  * files are served (0 when the board is not built: `/` then answers 404 saying so).
  */
-export function mountStatic(app: TemplatedApp, dir: string, log: Logger): number {
+export function mountStatic(app: TemplatedApp, dir: string, log: Logger, guard: Guard): number {
   let files = new Map<string, StaticFile>();
   try {
     if (existsSync(join(dir, 'index.html'))) files = loadStatic(dir);
@@ -130,19 +129,22 @@ export function mountStatic(app: TemplatedApp, dir: string, log: Logger): number
   const index = files.get('/index.html');
   if (!index) {
     log.warn({ dir }, 'live board is not built (run npm run build:board); / will answer 404');
-    app.get('/', (res) => notFound(res, 'the live board is not built: run npm run build:board'));
+    app.get('/', guard('static', (x) => notFound(x, 'the live board is not built: run npm run build:board')));
     return 0;
   }
-  app.get('/', (res, req) => send(res, req, index));
+  app.get('/', guard('static', (x, req) => send(x, req, index)));
   for (const [url, file] of files) {
-    if (!url.startsWith('/assets/')) app.get(url, (res, req) => send(res, req, file));
+    if (!url.startsWith('/assets/')) app.get(url, guard('static', (x, req) => send(x, req, file)));
   }
-  app.get('/assets/*', (res, req) => {
-    const url = req.getUrl();
-    const file = files.get(url);
-    if (file) send(res, req, file);
-    else notFound(res, `no such asset: ${url}`);
-  });
+  app.get(
+    '/assets/*',
+    guard('static', (x, req) => {
+      const url = req.getUrl();
+      const file = files.get(url);
+      if (file) send(x, req, file);
+      else notFound(x, `no such asset: ${url.slice(0, 256)}`);
+    }),
+  );
   log.info({ dir, files: files.size }, 'serving the live board at /');
   return files.size;
 }

@@ -1,15 +1,16 @@
 /**
  * The write path after admission, batched end to end: a batch of submits is journaled, committed
  * in one PostgreSQL transaction (group commit), applied to the rank index in one round trip (one
- * script call per board), announced to the live feeds, and only then answered.
+ * script call per board, and one for the batch's names), announced to the live feeds, and only
+ * then answered.
  */
-import { GLOBAL_BOARD, defaultUsername, isLiveBoard, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
+import { GLOBAL_BOARD, defaultUsername, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
 import { unavailable } from './errors.ts';
 import type { IndexJournal } from './index/journal.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
-import type { IndexUpdate, RankIndex } from './index/rank-index.ts';
+import type { IndexUpdate, NameUpdate, RankIndex } from './index/rank-index.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { QueryTimeout, isConnectionError, isDeadlinePassed, withDeadline, type Sql } from './store/db.ts';
@@ -29,7 +30,8 @@ export interface SubmitPipelineDeps {
   journal?: IndexJournal;
   metrics: Metrics;
   log: Logger;
-  onCommitted?: (updates: readonly IndexUpdate[]) => void;
+  /** Committed updates applied (or not) to the index, and the users whose name changed. */
+  onCommitted?: (updates: readonly IndexUpdate[], renamed: readonly number[]) => void;
   maxBatch: number;
   maxConcurrent: number;
   queryTimeoutMs: number;
@@ -39,15 +41,13 @@ export interface SubmitPipelineDeps {
 }
 
 /**
- * The index updates one committed submit makes: its two all-time boards, its window boards (of the
- * periods current at `now`, by construction), and a rename's other boards, of which only those
- * the index serves at `now` are kept (past periods are read from PostgreSQL alone).
+ * The board updates one committed submit makes: its two all-time boards and its window boards (of
+ * the periods current at commit, by construction). The user's other boards need nothing even on a
+ * rename (`other_boards` is not used): names live once per user in the index (see nameOf).
  */
-export function updatesOf(req: SubmitRequest, r: SubmitResult, now: number): IndexUpdate[] {
+export function updatesOf(req: SubmitRequest, r: SubmitResult): IndexUpdate[] {
   if (r.status !== 'ok') return [];
-  const games = r.global_games!;
-  const name = r.username ?? defaultUsername(req.user_id);
-  const base = { userId: req.user_id, nameVersion: games, name };
+  const base = { userId: req.user_id };
   const created = r.w_new ?? [];
   const windowed = (r.w_boards ?? []).map((board, i) => ({
     ...base,
@@ -56,13 +56,21 @@ export function updatesOf(req: SubmitRequest, r: SubmitResult, now: number): Ind
     games: r.w_games![i]!,
     newBoard: created.includes(board),
   }));
-  const renamed = (r.other_boards ?? []).filter((board) => !windowed.some((w) => w.board === board) && isLiveBoard(board, now));
   return [
-    { ...base, board: GLOBAL_BOARD, total: r.global_total!, games, newBoard: false },
+    { ...base, board: GLOBAL_BOARD, total: r.global_total!, games: r.global_games!, newBoard: false },
     { ...base, board: modeBoard(req.game_mode), total: r.mode_total!, games: r.mode_games!, newBoard: r.new_board === true },
     ...windowed,
-    ...renamed.map((board) => ({ ...base, board, total: 0, games: -1, newBoard: false })),
   ];
+}
+
+/**
+ * The user's name as of a committed submit, versioned by the user's global games_played: one
+ * write on the names hash, whatever the number of boards the user is on, rename or not (writing
+ * every commit's name keeps out-of-order renames converging on the latest).
+ */
+export function nameOf(req: SubmitRequest, r: SubmitResult): NameUpdate | undefined {
+  if (r.status !== 'ok') return undefined;
+  return { userId: req.user_id, version: r.global_games!, name: r.username ?? defaultUsername(req.user_id) };
 }
 
 /** The boards a batch's submits write: all-time ones, and those of the periods `suffixes` name. */
@@ -111,7 +119,7 @@ export class SubmitPipeline {
       } catch (err) {
         if (err instanceof QueryTimeout) {
           tokenHandedOver = true;
-          hold(this.settleLate(reqs, commit, token, now, suffixes));
+          hold(this.settleLate(reqs, commit, token, suffixes));
         } else if (isDeadlinePassed(err)) {
           // Refused by PostgreSQL (the clocks disagree, or the answer raced the timer): not committed.
         } else if (isConnectionError(err)) {
@@ -126,7 +134,7 @@ export class SubmitPipeline {
       } finally {
         end();
       }
-      const { perReq, outcomes } = await this.publish(reqs, results, now, suffixes);
+      const { perReq, outcomes } = await this.publish(reqs, results, suffixes);
       const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
       let at = 0;
       return results.map((r, i) => {
@@ -145,14 +153,15 @@ export class SubmitPipeline {
    * alone after their batch failed can meet an outage one by one: their outcome is unknown, so
    * the boards are rebuilt.
    */
-  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[], now: number, suffixes: readonly string[]) {
+  private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[], suffixes: readonly string[]) {
     if (results.some((r) => r instanceof Error && isConnectionError(r))) this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
-    const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r, now)));
+    const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r)));
+    const names = results.flatMap((r, i) => (r instanceof Error ? [] : (nameOf(reqs[i]!, r) ?? [])));
     const all = perReq.flat();
-    const outcomes = all.length > 0 ? await this.applyToIndex(all) : [];
+    const { outcomes, renamed } = all.length > 0 ? await this.applyToIndex(all, names) : { outcomes: [], renamed: [] };
     if (all.length > 0) {
       this.d.metrics.submits.inc(perReq.filter((u) => u.length > 0).length);
-      this.d.onCommitted?.(all);
+      this.d.onCommitted?.(all, renamed);
     }
     return { perReq, outcomes };
   }
@@ -164,10 +173,10 @@ export class SubmitPipeline {
    * outcome unknown and the boards are rebuilt. The journal entry stays until then, so a crash
    * meanwhile leaves the boards to another instance's reaper.
    */
-  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined, takenAt: number, suffixes: readonly string[]) {
+  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined, suffixes: readonly string[]) {
     try {
       const results = await withDeadline(commit, 2 * this.d.queryTimeoutMs);
-      const { perReq } = await this.publish(reqs, results, takenAt, suffixes);
+      const { perReq } = await this.publish(reqs, results, suffixes);
       const n = perReq.filter((u) => u.length > 0).length;
       if (n > 0) this.d.log.warn({ committed: n, batch: reqs.length }, 'submits committed after their deadline; applied to the rank index late');
     } catch (err) {
@@ -182,21 +191,28 @@ export class SubmitPipeline {
     }
   }
 
-  private async applyToIndex(updates: IndexUpdate[]): Promise<({ applied: true; rank: number } | { applied: false })[]> {
+  /**
+   * A failure marks the updates' boards dirty, `global` among them: its rebuild also rewrites every
+   * user's name, so a name the failed call did not write is restored with it.
+   */
+  private async applyToIndex(
+    updates: IndexUpdate[],
+    names: NameUpdate[],
+  ): Promise<{ outcomes: ({ applied: true; rank: number } | { applied: false })[]; renamed: readonly number[] }> {
     const failed = (err: unknown) => {
       this.d.metrics.indexWriteFailures.inc(updates.length);
       this.d.log.warn({ err, boards: [...new Set(updates.map((u) => u.board))] }, 'rank index update failed after commit; boards will be rebuilt');
       this.d.maintainer.markDirty(updates.map((u) => u.board));
-      return updates.map(() => ({ applied: false as const }));
+      return { outcomes: updates.map(() => ({ applied: false as const })), renamed: [] };
     };
     if (!this.d.index.connected) return failed(undefined);
     const end = this.d.metrics.storeDuration.startTimer({ store: 'redis', call: 'apply' });
     try {
-      const outcomes = await this.d.index.apply(updates);
-      outcomes.forEach((o, i) => {
+      const applied = await this.d.index.apply(updates, names);
+      applied.outcomes.forEach((o, i) => {
         if (!o.applied) this.d.maintainer.request(updates[i]!.board);
       });
-      return outcomes;
+      return applied;
     } catch (err) {
       return failed(err);
     } finally {
@@ -204,4 +220,3 @@ export class SubmitPipeline {
     }
   }
 }
-

@@ -11,10 +11,12 @@ import {
   type UnsubscribeRequest,
 } from '../protocol/index.ts';
 import type { Apm } from './apm.ts';
-import { verifyWithAny } from './auth/jwt.ts';
+import { verifyWithAny, type Keyring } from './auth/jwt.ts';
+import { upgradeToken } from './auth/upgrade-token.ts';
 import { isTrusted, type Principal } from './auth/policy.ts';
 import type { Config } from './config.ts';
 import { AppError, errorFrame, httpErrorBody, toAppError } from './errors.ts';
+import { statusLine } from './http-exchange.ts';
 import { parseFrame } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
@@ -24,13 +26,13 @@ import { TokenBucket } from './limits/token-bucket.ts';
 import type { LiveHub } from './live/hub.ts';
 import { isLiveOp, type Handlers, type OpContext } from './ops.ts';
 import type { Socket, SocketData } from './socket.ts';
-import type { HttpResponse, TemplatedApp } from './uws.ts';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from './uws.ts';
 
 
 export interface SocketEdgeDeps {
   config: Config;
-  /** The current secret first, then any being rotated out. */
-  jwtSecrets: readonly string[];
+  /** The current secret first, then any being rotated out, with the claim policy and public keys. */
+  jwtSecrets: Keyring;
   handlers: Handlers;
   inflight: Inflight;
   metrics: Metrics;
@@ -53,10 +55,11 @@ const UWS_BACKPRESSURE_MARGIN = 256 * 1024;
 const ABUSE_WINDOW_MS = 10_000;
 
 function refuseUpgrade(res: HttpResponse, err: AppError): void {
-  const status = err.status === 429 ? '429 Too Many Requests' : err.status === 401 ? '401 Unauthorized' : '503 Service Unavailable';
-  res.writeStatus(status).writeHeader('content-type', 'application/json');
-  if (err.retryAfterMs !== undefined) res.writeHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
-  res.end(JSON.stringify(httpErrorBody(err)));
+  res.cork(() => {
+    res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json');
+    if (err.retryAfterMs !== undefined) res.writeHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
+    res.end(JSON.stringify(httpErrorBody(err)));
+  });
 }
 
 export class SocketEdge {
@@ -88,46 +91,14 @@ export class SocketEdge {
       idleTimeout: this.d.config.wsIdleTimeoutS,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
-        // Everything needed from req is read before returning: uWS frees it afterwards.
-        const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
-        const extensions = req.getHeader('sec-websocket-extensions');
-        const token = new URLSearchParams(req.getQuery() ?? '').get('token');
-        const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.config.trustProxy);
-        if (!this.accepting) {
-          refuseUpgrade(res, new AppError('unavailable', 'server is shutting down'));
-          return;
+        try {
+          this.upgrade(res, req, context);
+        } catch (err) {
+          // Never into uWS, which would end the process (see HttpEdge.guarded).
+          this.d.log.error({ err }, 'websocket upgrade failed');
+          recordRequest(this.d.metrics, 'upgrade', 'ws', 'internal');
+          refuseUpgrade(res, toAppError(err));
         }
-        let principal: Principal;
-        if (token) {
-          const v = verifyWithAny(token, this.d.jwtSecrets);
-          if (!v.ok) {
-            this.d.log.info({ ip, reason: v.reason }, 'websocket upgrade refused');
-            refuseUpgrade(res, new AppError('unauthorized', v.reason));
-            return;
-          }
-          principal = v.claims;
-        }
-        const trusted = isTrusted(principal);
-        const refused = this.guard.check(ip, trusted, Date.now());
-        if (refused) {
-          this.d.log.info({ ip, code: refused.code }, `websocket upgrade refused: ${refused.message}`);
-          refuseUpgrade(res, refused);
-          return;
-        }
-        const rate = this.d.config.wsRatePerSocket;
-        const data: SocketData = {
-          id: this.nextId++,
-          principal,
-          ip,
-          closed: false,
-          subs: new Map(),
-          laggingSince: 0,
-          bucket: trusted || rate <= 0 ? undefined : new TokenBucket(rate, this.d.config.wsBurstPerSocket, performance.now()),
-          limited: 0,
-          limitedSince: 0,
-        };
-        res.upgrade<SocketData>(data, key, protocol, extensions, context);
       },
       open: (ws) => {
         this.sockets.add(ws);
@@ -136,7 +107,15 @@ export class SocketEdge {
         const u = ws.getUserData();
         this.d.log.info({ socket: u.id, ip: u.ip, role: u.principal?.role ?? 'anonymous' }, 'socket open');
       },
-      message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      message: (ws, message, isBinary) => {
+        try {
+          this.onMessage(ws, message, isBinary);
+        } catch (err) {
+          this.d.log.error({ err, socket: ws.getUserData().id }, 'frame handling failed');
+          recordRequest(this.d.metrics, 'invalid', 'ws', 'internal');
+          this.send(ws, errorFrame(toAppError(err), undefined));
+        }
+      },
       drain: (ws) => this.liveHub?.onDrain(ws),
       close: (ws, code) => {
         const u = ws.getUserData();
@@ -148,6 +127,55 @@ export class SocketEdge {
         this.d.log.info({ socket: u.id, code, subscriptions: u.subs.size }, 'socket closed');
       },
     });
+  }
+
+  /** Authenticates and admits one upgrade request, or refuses it with the registry's status. */
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    // Everything needed from req is read before returning: uWS frees it afterwards.
+    const key = req.getHeader('sec-websocket-key');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const given = upgradeToken(req.getQuery() ?? '', req.getHeader('sec-websocket-protocol'));
+    const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.config.trustProxy);
+    if (!this.accepting) {
+      refuseUpgrade(res, new AppError('unavailable', 'server is shutting down'));
+      return;
+    }
+    if (!given.ok) {
+      this.d.log.info({ ip, reason: given.reason }, 'websocket upgrade refused');
+      refuseUpgrade(res, new AppError('unauthorized', given.reason));
+      return;
+    }
+    let principal: Principal;
+    if (given.token !== undefined) {
+      const v = verifyWithAny(given.token, this.d.jwtSecrets);
+      if (!v.ok) {
+        this.d.log.info({ ip, reason: v.reason }, 'websocket upgrade refused');
+        refuseUpgrade(res, new AppError('unauthorized', v.reason));
+        return;
+      }
+      principal = v.claims;
+    }
+    const trusted = isTrusted(principal);
+    const refused = this.guard.check(ip, trusted, Date.now());
+    if (refused) {
+      this.d.log.info({ ip, code: refused.code }, `websocket upgrade refused: ${refused.message}`);
+      refuseUpgrade(res, refused);
+      return;
+    }
+    const rate = this.d.config.wsRatePerSocket;
+    const data: SocketData = {
+      id: this.nextId++,
+      principal,
+      ip,
+      closed: false,
+      subs: new Map(),
+      laggingSince: 0,
+      bucket: trusted || rate <= 0 ? undefined : new TokenBucket(rate, this.d.config.wsBurstPerSocket, performance.now()),
+      limited: 0,
+      limitedSince: 0,
+    };
+    // Never the offered header as is: uWS would answer with its first entry, which may be the token.
+    res.upgrade<SocketData>(data, key, given.protocol, extensions, context);
   }
 
   setLive(hub: LiveHub): void {

@@ -1,15 +1,19 @@
 /**
- * The JWT rules end to end: which tokens open a socket, who may submit for whom over both
- * transports, and that a refused submit commits nothing.
+ * The JWT rules end to end: which tokens open a socket (in the query or in Sec-WebSocket-Protocol),
+ * who may submit for whom over both transports, audience and issuer, RS256/ES256 from a JWKS file,
+ * and that a refused submit commits nothing.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpError } from '../protocol/index.ts';
+import { SUBPROTOCOL, httpError, tokenSubprotocols } from '../protocol/index.ts';
 import type { RunningApp } from '../server/app.ts';
 import { signToken } from '../server/auth/jwt.ts';
-import type { Connection } from '../client/sdk/connection.ts';
+import { Connection, type WebSocketCtor } from '../client/sdk/connection.ts';
 import { http } from './support/http.ts';
 import { TEST_SECRET, connectWs, startTestApp, token } from './support/servers.ts';
 import { freshStores, type FreshStores } from './support/stores.ts';
@@ -49,6 +53,11 @@ function craft(header: object, claims: object, sign: (input: string) => string):
 }
 const hs256 = (header: object, claims: object) => craft(header, claims, (i) => hmac('sha256', TEST_SECRET, i));
 const valid = (claims: object) => hs256({ alg: 'HS256', typ: 'JWT' }, claims);
+/** A validly signed token whose payload is exactly `json` (to send what JSON.stringify cannot). */
+function validRaw(json: string): string {
+  const input = `${seg({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from(json).toString('base64url')}`;
+  return `${input}.${hmac('sha256', TEST_SECRET, input)}`;
+}
 
 function tampered(): string {
   const [h, , s] = token('player', '5').split('.');
@@ -84,6 +93,14 @@ const BAD_TOKENS: [string, () => string][] = [
   ['no role', () => valid({ sub: 'x' })],
   ['no sub', () => valid({ role: 'server' })],
   ['numeric sub', () => valid({ sub: 5, role: 'player' })],
+  // Issue 12, item 6: each of these was accepted.
+  ['with nbf an hour ahead', () => valid({ sub: 'x', role: 'server', nbf: nowS() + 3600 })],
+  ['with iat a year ahead', () => valid({ sub: 'ops', role: 'admin', iat: nowS() + 365 * 86_400 })],
+  ['with a foreign aud (no JWT_AUDIENCE here)', () => valid({ sub: 'x', role: 'server', aud: 'chat-service' })],
+  ['with an unknown crit header', () => hs256({ alg: 'HS256', typ: 'JWT', crit: ['x-custom'] }, { sub: 'x', role: 'server', 'x-custom': 1 })],
+  ['with duplicate role keys (the last one admin)', () => validRaw(`{"sub":"10","role":"player","exp":${nowS() + 600},"role":"admin"}`)],
+  ['player without exp (never expires)', () => valid({ sub: '10', role: 'player' })],
+  ['player living 8 days (over JWT_MAX_PLAYER_TTL_S)', () => valid({ sub: '10', role: 'player', iat: nowS(), exp: nowS() + 8 * 86_400 })],
 ];
 
 /** Attempts an upgrade with the raw `ws` client so that the refusal's HTTP status is visible. */
@@ -112,11 +129,54 @@ function upgrade(tok: string): Promise<{ status: number; body: unknown } | 'open
   });
 }
 
+type Upgrade = { status: number; body: unknown } | { open: true; protocol: string; headers: Record<string, string | string[] | undefined> };
+
+/** Attempts an upgrade at `path` offering `protocols`; shows the refusal's status or the accepting response's headers. */
+function upgradeRaw(port: number, path: string, protocols?: string[]): Promise<Upgrade> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols);
+    let headers: Record<string, string | string[] | undefined> = {};
+    ws.once('upgrade', (res) => (headers = res.headers));
+    ws.once('open', () => {
+      ws.close();
+      resolve({ open: true, protocol: ws.protocol, headers });
+    });
+    ws.once('unexpected-response', (req, res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+      });
+    });
+    ws.on('error', reject);
+  });
+}
+
 describe('WebSocket upgrade', () => {
   it.each(BAD_TOKENS)('a token %s is refused with HTTP 401', async (_label, make) => {
     const r = await upgrade(make());
     expect(r).not.toBe('open');
     expect(r).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+  });
+
+  it.each(BAD_TOKENS)('a token %s in Sec-WebSocket-Protocol is refused with HTTP 401', async (_label, make) => {
+    expect(await upgradeRaw(app.port, '/ws', tokenSubprotocols(make()))).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+  });
+
+  it.each<[string, () => string, RegExp]>([
+    ['duplicate role keys', () => validRaw(`{"sub":"10","role":"player","exp":${nowS() + 600},"role":"admin"}`), /duplicate key "role"/],
+    ['nbf ahead', () => valid({ sub: 'x', role: 'server', nbf: nowS() + 3600 }), /not valid yet/],
+    ['iat ahead', () => valid({ sub: 'x', role: 'server', iat: nowS() + 3600 }), /issued in the future/],
+    ['crit', () => hs256({ alg: 'HS256', crit: ['exp'] }, { sub: 'x', role: 'server' }), /crit/],
+    ['player without exp', () => valid({ sub: '10', role: 'player' }), /must have exp/],
+    ['player too long', () => valid({ sub: '10', role: 'player', iat: nowS(), exp: nowS() + 2 * 86_400 }), /JWT_MAX_PLAYER_TTL_S/],
+  ])('the refusal says why (%s), over the socket and over HTTP', async (_label, make, why) => {
+    const tok = make();
+    const ws = await upgradeRaw(app.port, '/ws', tokenSubprotocols(tok));
+    expect(ws).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: expect.stringMatching(why) } } });
+    const h = await http(app.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 30, score: 1, game_mode: 'ranked' }, token: tok });
+    expect(h).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: expect.stringMatching(why) } } });
   });
 
   it.each([
@@ -158,6 +218,44 @@ describe('WebSocket submit rules', () => {
     const admin = await connect(token('admin', 'ops'));
     expect(await server.request('submit', { user_id: 12, score: 30, game_mode: 'ranked' })).toMatchObject({ user_id: 12, total_score: 30 });
     expect(await admin.request('submit', { user_id: 13, score: 20, game_mode: 'casual' })).toMatchObject({ user_id: 13, total_score: 20 });
+  });
+});
+
+describe('token in Sec-WebSocket-Protocol', () => {
+  it('opens the socket and the answer names leaderboard.v1, never the token', async () => {
+    const tok = token('server', 'gs-proto');
+    for (const offered of [tokenSubprotocols(tok), [...tokenSubprotocols(tok)].reverse()]) {
+      const r = await upgradeRaw(app.port, '/ws', offered);
+      expect(r).toMatchObject({ open: true, protocol: SUBPROTOCOL });
+      if ('open' in r) {
+        expect(r.headers['sec-websocket-protocol']).toBe(SUBPROTOCOL);
+        expect(JSON.stringify(r.headers)).not.toContain(tok.split('.')[2]);
+      }
+    }
+  });
+
+  it('an anonymous socket may offer leaderboard.v1 alone, or nothing', async () => {
+    expect(await upgradeRaw(app.port, '/ws', [SUBPROTOCOL])).toMatchObject({ open: true, protocol: SUBPROTOCOL });
+    expect(await upgradeRaw(app.port, '/ws')).toMatchObject({ open: true, protocol: '' });
+  });
+
+  it.each<[string, () => [string, string[]], RegExp]>([
+    ['a bearer subprotocol without leaderboard.v1', () => ['/ws', [`bearer.${token('server')}`]], /must be offered with leaderboard\.v1/],
+    ['the token in the query and in the header', () => [`/ws?token=${token('server')}`, tokenSubprotocols(token('server'))], /both in the query/],
+    ['two bearer subprotocols', () => ['/ws', [...tokenSubprotocols(token('server')), `bearer.${token('admin')}`]], /more than one bearer/],
+    ['an empty bearer', () => ['/ws', [SUBPROTOCOL, 'bearer.']], /malformed token/],
+  ])('refuses %s with 401', async (_label, make, why) => {
+    const [path, protocols] = make();
+    expect(await upgradeRaw(app.port, path, protocols)).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: expect.stringMatching(why) } } });
+  });
+
+  it('the SDK sends it that way by default and submits; the query form still works', async () => {
+    const viaProtocol = await connect(token('player', '14'));
+    expect(await viaProtocol.request('submit', { user_id: 14, score: 9, game_mode: 'ranked' })).toMatchObject({ user_id: 14, total_score: 9 });
+    const viaQuery = await Connection.open(`ws://127.0.0.1:${app.port}/ws`, { token: token('player', '14'), tokenIn: 'query', WebSocket: WebSocket as unknown as WebSocketCtor });
+    open.push(viaQuery);
+    expect(await viaQuery.request('submit', { user_id: 14, score: 1, game_mode: 'ranked' })).toMatchObject({ user_id: 14, total_score: 10 });
+    await expect(viaQuery.request('submit', { user_id: 15, score: 1, game_mode: 'ranked' })).rejects.toMatchObject({ code: 'forbidden' });
   });
 });
 
@@ -213,13 +311,15 @@ describe('nothing refused was committed', () => {
     const sql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined });
     try {
       const users = await sql`SELECT user_id::text AS id FROM users ORDER BY user_id`;
-      expect(users.map((u) => u.id)).toEqual(['1', '10', '12', '13', '31', '33']);
+      expect(users.map((u) => u.id)).toEqual(['1', '10', '12', '13', '14', '31', '33']);
       const sessions = await sql`SELECT user_id::text AS id, score::int FROM game_sessions ORDER BY game_sessions.id`;
       expect(sessions.map((s) => ({ ...s }))).toEqual([
         { id: '1', score: 100 },
         { id: '10', score: 50 },
         { id: '12', score: 30 },
         { id: '13', score: 20 },
+        { id: '14', score: 9 },
+        { id: '14', score: 1 },
         { id: '31', score: 7 },
         { id: '33', score: 7 },
       ]);
@@ -251,5 +351,85 @@ describe('secret rotation (JWT_PREVIOUS_SECRETS)', () => {
       await rotating.close();
       await rotated.close();
     }
+  });
+});
+
+describe('JWT_AUDIENCE and JWT_ISSUER', () => {
+  it('tokens must name the audience and come from the issuer, over both transports', async () => {
+    const strict = await startTestApp(stores, { JWT_AUDIENCE: 'leaderboard', JWT_ISSUER: 'https://id.example' });
+    try {
+      const base = { sub: 'gs', role: 'server' };
+      const good = [
+        valid({ ...base, aud: 'leaderboard', iss: 'https://id.example' }),
+        valid({ ...base, aud: ['chat', 'leaderboard'], iss: 'https://id.example' }),
+      ];
+      const bad: [string, RegExp][] = [
+        [valid({ ...base, aud: 'chat', iss: 'https://id.example' }), /audience/],
+        [valid({ ...base, iss: 'https://id.example' }), /audience/],
+        [valid({ ...base, aud: 'leaderboard', iss: 'https://evil.example' }), /issuer/],
+        [valid({ ...base, aud: 'leaderboard' }), /issuer/],
+      ];
+      for (const tok of good) {
+        expect(await upgradeRaw(strict.port, '/ws', tokenSubprotocols(tok))).toMatchObject({ open: true });
+        expect((await http(strict.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 2, score: 1, game_mode: 'ranked' }, token: tok })).status).toBe(200);
+      }
+      for (const [tok, why] of bad) {
+        expect(await upgradeRaw(strict.port, '/ws', tokenSubprotocols(tok))).toMatchObject({ status: 401, body: { error: { message: expect.stringMatching(why) } } });
+        const h = await http(strict.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 2, score: 1, game_mode: 'ranked' }, token: tok });
+        expect(h).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: expect.stringMatching(why) } } });
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('RS256 and ES256 from JWT_JWKS_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-jwks-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const es256 = (claims: object) => {
+    const input = `${seg({ alg: 'ES256', typ: 'JWT', kid: 'studio-ec' })}.${seg(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  };
+  const rs256 = (claims: object) => {
+    const input = `${seg({ alg: 'RS256', typ: 'JWT', kid: 'studio-rsa' })}.${seg(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
+  };
+
+  it('verifies tokens of an identity service by kid, beside HS256 ones', async () => {
+    const file = join(dir, 'jwks.json');
+    writeFileSync(file, JSON.stringify({
+      keys: [
+        { ...ec.publicKey.export({ format: 'jwk' }), kid: 'studio-ec', use: 'sig' },
+        { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'studio-rsa', alg: 'RS256' },
+      ],
+    }));
+    const a = await startTestApp(stores, { JWT_JWKS_FILE: file });
+    try {
+      const c = await connectWs(a.port, es256({ sub: '40', role: 'player', iat: nowS(), exp: nowS() + 600 }));
+      open.push(c);
+      expect(await c.request('submit', { user_id: 40, score: 3, game_mode: 'ranked' })).toMatchObject({ user_id: 40, total_score: 3 });
+      await expect(c.request('submit', { user_id: 41, score: 3, game_mode: 'ranked' })).rejects.toMatchObject({ code: 'forbidden' });
+      const h = await http(a.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 41, score: 4, game_mode: 'ranked' }, token: rs256({ sub: 'matchmaker', role: 'server' }) });
+      expect(h).toMatchObject({ status: 200, body: { user_id: 41, total_score: 4 } });
+      expect((await http(a.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 41, score: 1, game_mode: 'ranked' }, token: token('server') })).status).toBe(200);
+      // A signature by a key the file does not hold, under its kid, is refused on both transports.
+      const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const input = `${seg({ alg: 'ES256', kid: 'studio-ec' })}.${seg({ sub: 'x', role: 'admin' })}`;
+      const forged = `${input}.${sign('sha256', Buffer.from(input), { key: other.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+      expect(await upgradeRaw(a.port, '/ws', tokenSubprotocols(forged))).toMatchObject({ status: 401 });
+      expect((await http(a.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 42, score: 1, game_mode: 'ranked' }, token: forged })).status).toBe(401);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a JWKS file that cannot be used stops the start with a clear error', async () => {
+    const file = join(dir, 'private.json');
+    writeFileSync(file, JSON.stringify({ keys: [{ ...ec.privateKey.export({ format: 'jwk' }), kid: 'oops' }] }));
+    await expect(startTestApp(stores, { JWT_JWKS_FILE: file })).rejects.toThrow(/JWT_JWKS_FILE: .*private key material/);
+    await expect(startTestApp(stores, { JWT_JWKS_FILE: join(dir, 'missing.json') })).rejects.toThrow(/JWT_JWKS_FILE: .*ENOENT/);
   });
 });

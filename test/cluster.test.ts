@@ -142,6 +142,23 @@ describe('on a Redis Cluster', () => {
     }
   });
 
+  it('takes a rename to spectators on the other instance of a board the renaming submit did not touch', async () => {
+    // Names live in one hash in its own slot; the rename notice travels on its own shard channel.
+    const s = await Spectator.follow(apps[1]!.port, 'mode:arena', 100);
+    try {
+      expect(s.entries.find((e) => e.user_id === 100)?.username).toBe('player100');
+      const req = { user_id: 100, score: 1, game_mode: 'blitz', username: 'renamed-on-cluster' };
+      model.submit(req);
+      await writers[0]!.request('submit', req);
+      await eventually('the spectator of mode:arena sees the new name', () => s.entries.find((e) => e.user_id === 100)?.username === 'renamed-on-cluster', 5000);
+      expect(s.gaps).toEqual([]);
+      expect(s.entries).toEqual(model.top('mode:arena', 100));
+      expect((await writers[3]!.request('rank', { board: 'mode:arena', user_id: 100 })).username).toBe('renamed-on-cluster');
+    } finally {
+      s.conn.close();
+    }
+  });
+
   it('rebuilds a board whose epoch was lost, answering from PostgreSQL meanwhile', async () => {
     await client.del(boardKeys(stores.redisPrefix, 'mode:ranked').epoch);
     expect((await writers[1]!.request('top', { board: 'mode:ranked', limit: 50 })).entries).toEqual(model.top('mode:ranked', 50));

@@ -92,15 +92,17 @@ describe('one user, many instances, everything in flight at once', () => {
     const member = String(user).padStart(16, '0');
     const zkey = `${stores.redisPrefix}:{global}:z`;
     const hkey = `${stores.redisPrefix}:{global}:h`;
-    let last: [string | null, string | null] = [null, null];
+    const nkey = `${stores.redisPrefix}:{names}`;
+    let last: [string | null, string | null, string | null] = [null, null, null];
     const deadline = Date.now() + 10_000;
     do {
-      last = await Promise.all([redis.zscore(zkey, member), redis.hget(hkey, member)]);
-      if (last[0] !== null && Number(last[0]) === -sum && last[1]?.startsWith(`${N}:`)) break;
+      last = await Promise.all([redis.zscore(zkey, member), redis.hget(hkey, member), redis.hget(nkey, member)]);
+      if (last[0] !== null && Number(last[0]) === -sum && last[1] === String(N) && last[2]?.startsWith(`${N}:`)) break;
       await new Promise((r) => setTimeout(r, 100));
     } while (Date.now() < deadline);
     expect(Number(last[0])).toBe(-sum);
-    expect(last[1]).toBe(`${N}:${N}:player${user}`);
+    expect(last[1]).toBe(String(N));
+    expect(last[2]).toBe(`${N}:player${user}`);
   });
 
   it('one submission_id sent 50 times at once over both instances counts once, and duplicates rename nobody', async () => {

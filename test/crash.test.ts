@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES } from '../protocol/index.ts';
+import { CLOSE_CODES, defaultUsername, nameKey } from '../protocol/index.ts';
 import { boardKeys } from '../server/index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
 import { Fleet, UNLIMITED } from './support/fleet.ts';
@@ -171,7 +171,9 @@ describe('SIGKILL under load', () => {
     // The state a kill mid-rebuild leaves behind: commits whose index update never ran (made here
     // directly in PostgreSQL, as the killed instance made them) and its rebuild lock on the board.
     const k = boardKeys(stores.redisPrefix, 'global');
-    for (const user of USERS.slice(0, 3)) await sql`SELECT status FROM lb_submit(${user}, 777, 'ranked', NULL, ${`lost-${user}`})`;
+    for (const user of USERS.slice(0, 3)) {
+      await sql`SELECT status FROM lb_submit(${user}, 777, 'ranked', NULL, ${`lost-${user}`}, ${nameKey(defaultUsername(user))})`;
+    }
     await redis.set(k.lock, 'token-of-a-dead-instance', 'PX', 60_000);
     await redis.set(k.rebuilding, '1', 'PX', 60_000);
     expect(await redis.exists(k.epoch)).toBe(1);

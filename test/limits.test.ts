@@ -52,7 +52,8 @@ describe('per-user submit rate, shared by all instances', () => {
   it('allows the burst, then answers rate_limited with retry_after_ms on either instance and commits nothing', async () => {
     const env = { SUBMIT_RATE_PER_USER: '0.5', SUBMIT_BURST_PER_USER: '3' };
     const [a, b] = [await app(env), await app(env)];
-    const [wa, wb] = [await ws(a, token('server')), await ws(b, token('server'))];
+    // Player tokens: trusted server tokens skip the bucket by default (test/submit-limits.test.ts).
+    const [wa, wb] = [await ws(a, token('player', '500')), await ws(b, token('player', '500'))];
     const s = (w: Connection, score: number) => w.request('submit', { user_id: 500, score, game_mode: 'ranked' });
     await s(wa, 1);
     await s(wb, 1);
@@ -60,12 +61,13 @@ describe('per-user submit rate, shared by all instances', () => {
     const err = await s(wb, 1000).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'rate_limited' });
     expect((err as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
-    const h = await http(a.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 500, score: 1000, game_mode: 'ranked' }, token: token('server') });
+    const h = await http(a.port, 'POST', '/api/leaderboard/submit', { body: { user_id: 500, score: 1000, game_mode: 'ranked' }, token: token('player', '500') });
     expect(h.status).toBe(429);
     expect(Number(h.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await wa.request('rank', { user_id: 500 })).total_score).toBe(3);
     // Other users are not affected.
-    expect((await wa.request('submit', { user_id: 501, score: 9, game_mode: 'ranked' })).total_score).toBe(9);
+    const other = await ws(a, token('player', '501'));
+    expect((await other.request('submit', { user_id: 501, score: 9, game_mode: 'ranked' })).total_score).toBe(9);
   });
 });
 

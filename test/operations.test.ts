@@ -24,7 +24,7 @@ import {
   ranksReply,
 } from '../protocol/index.ts';
 import type { RunningApp } from '../server/app.ts';
-import { CONFIG_VARIABLES } from '../server/config.ts';
+import { CONFIG_VARIABLES, loadConfig } from '../server/config.ts';
 import { http } from './support/http.ts';
 import { connectWs, spawnServer, startTestApp, storeEnv, token } from './support/servers.ts';
 import { freshStores, type FreshStores } from './support/stores.ts';
@@ -204,7 +204,23 @@ describe('docker-compose.yml', () => {
       expect(new URL(env.DATABASE_URL!).hostname).toBe('postgres');
       expect(new URL(env.REDIS_URL!).hostname).toBe('redis');
       expect(nginx).toContain(`server ${name}:${env.PORT}`);
+      // Behind the lb service: without it every player shares nginx's address (issue 12, item 8).
+      expect(env.TRUST_PROXY).toBe('true');
+      expect(env.HOST).toBe('0.0.0.0');
+      expect(loadConfig({ ...env, JWT_SECRET: 'x'.repeat(32) })).toMatchObject({ trustProxy: true, host: '0.0.0.0', env: 'production' });
     }
+  });
+
+  it('nginx sets X-Forwarded-For to the address it saw and logs no query string (tokens)', () => {
+    expect(nginx).toMatch(/^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m);
+    const format = /log_format (\w+) ([^;]*);/.exec(nginx);
+    expect(format, 'a log_format').not.toBeNull();
+    expect(format![2]).toContain('$uri');
+    expect(format![2]).not.toMatch(/\$request\b|\$request_uri|\$args|\$query_string|\$arg_|\$http_referer/);
+    // Every access log uses it (or is off): a bare access_log would fall back to the query-logging `combined`.
+    const logs = nginx.match(/^\s*access_log [^;]*;$/gm)!;
+    expect(logs.length).toBeGreaterThan(0);
+    for (const line of logs) expect(line.trim()).toMatch(new RegExp(`^access_log (\\S+ ${format![1]}|off);$`));
   });
 
   it('proxies WebSocket upgrades, and the image is multi-stage and runs as non-root', () => {

@@ -1,8 +1,9 @@
 /**
  * Security checks end to end: SQL-looking strings and tricky Unicode in every string field are
  * stored and returned verbatim over both transports (through both commit paths: one submit alone,
- * and a group-committed batch whose strings travel as PostgreSQL arrays); markup in names is only
- * ever data; and tokens that test/auth.test.ts does not already try are refused.
+ * and a group-committed batch whose strings travel as PostgreSQL arrays), or, for names, refused
+ * when they hide characters (test/names.test.ts has the look-alikes); markup in names is only ever
+ * data; and tokens that test/auth.test.ts does not already try are refused.
  */
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
 import { GAME_MODE_PATTERN } from '../protocol/index.ts';
 import type { RunningApp } from '../server/app.ts';
-import { signToken, verifyToken } from '../server/auth/jwt.ts';
+import { verifyToken } from '../server/auth/jwt.ts';
 import type { Sql } from '../server/store/db.ts';
 import { http } from './support/http.ts';
 import { openSql } from './support/index-state.ts';
@@ -25,16 +26,24 @@ import { freshStores, type FreshStores } from './support/stores.ts';
 const SQLISH = [
   "'; DROP TABLE users; --", '" OR 1=1 --', "' OR '1'='1", "1; SELECT pg_sleep(5)", "Robert'); DROP TABLE x;--",
   '$1', '$$', '$1::text', '%s', '%s%n%x%p', '%', '_', '\\', '\\\\', "\\'", '\\"', "E'\\x27'", '\\x00',
-  'NULL', 'null', '{}', '{a,b}', 'a,b', '"', "'", ' leading', 'trailing ', '  ', '/* c */', '--', ';',
+  'NULL', '{}', '{a,b}', 'a,b', '"', "'", 'in  side', '/* c */', '--', ';',
   '`id`', '${7*7}', '{{7*7}}', '#{1}', '../../etc/passwd',
 ];
 /** Names that are text, not markup or layout tricks: each must come back byte for byte. */
 const UNICODE = [
-  '\u202Eevil\u202C', 'abc\u200Bdef', 'a\u200Db', '👨‍👩‍👧‍👦', '<script>alert(1)</script>', '<img src=x onerror=alert(1)>',
-  '"><svg onload=alert(1)>', 'javascript:alert(1)', '&lt;b&gt;&amp;', 'e\u0301', '\u00e9', '\uFEFFbom', 'ﷺ', '𝕏𝔸', 'İı', 'ß',
-  '\u2028sep\u2029', '\u00a0nbsp', 'Z̤͔ͧ̑̓', '😀', 'مرحبا', '漢字かな', 'Ⅻ', '\u{10FFFD}', '\uFFFF',
+  '👨‍👩‍👧‍👦', '<script>alert(1)</script>', '<img src=x onerror=alert(1)>',
+  '"><svg onload=alert(1)>', 'javascript:alert(1)', '&lt;b&gt;&amp;', 'e\u0301', 'ﷺ', '𝕏𝔸', 'İı', 'ß',
+  'Z̤͔ͧ̑̓', '😀', 'مرحبا', '漢字かな', 'Ⅻ',
 ];
 const NAMES = [...SQLISH, ...UNICODE];
+/**
+ * Strings no name may be (bidi and zero-width characters, edge whitespace, private-use and
+ * unassigned code points) yet any submission_id may: refused as names, kept verbatim as ids.
+ */
+const HIDDEN = [
+  '\u202Eevil\u202C', 'abc\u200Bdef', 'a\u200Db', 'b\uFEFFom', '\u2028sep\u2029', '\u00a0nbsp', '\u{10FFFD}', '\uFFFF',
+  ' leading', 'trailing ', '  ', '\u202E\u200D😀',
+];
 
 let stores: FreshStores;
 let app: RunningApp;
@@ -99,21 +108,36 @@ describe('strings are stored and returned verbatim', () => {
 
   it('a submission_id is matched exactly: a resend is a duplicate, a look-alike is not', async () => {
     const u = userOf(0);
-    for (const sid of [NAMES[0]!, `${UNICODE[9]}`, `${UNICODE[10]}`, 'NULL', 'null', '%', '_']) {
+    for (const sid of [NAMES[0]!, 'e\u0301', '\u00e9', 'NULL', 'null', '%', '_']) {
       const first = await ws.request('submit', { user_id: u, score: 1, game_mode: MODE, submission_id: `x${sid}` });
       expect(first.duplicate, `first x${sid}`).toBe(false);
       expect((await ws.request('submit', { user_id: u, score: 1, game_mode: MODE, submission_id: `x${sid}` })).duplicate).toBe(true);
     }
     // 'e\u0301' and '\u00e9' look alike, 'NULL' and 'null' differ in case, '%' and '_' are LIKE wildcards:
-    // each was counted once as its own id above. Names are matched the same way.
-    expect((await ws.request('rank', { username: UNICODE[9]! })).user_id).not.toBe((await ws.request('rank', { username: UNICODE[10]! })).user_id);
-    for (const missing of ['%%', 'p%', '_%', "' OR 'a'='a", 'NULL ', 'Null']) {
+    // each was counted once as its own id above. Names are one name when their keys are
+    // (protocol/names.ts): a look-alike finds the same user, a wildcard finds nobody.
+    const nameOf = async (username: string) => (await ws.request('rank', { username })).user_id;
+    expect(await nameOf('\u00e9')).toBe(await nameOf('e\u0301'));
+    for (const alike of ['null', 'NULL ', 'Null']) expect(await nameOf(alike), alike).toBe(await nameOf('NULL'));
+    for (const missing of ['%%', 'p%', '_%', "' OR 'a'='a"]) {
       expect(await code(ws.request('rank', { username: missing })), JSON.stringify(missing)).toBe('not_found');
     }
   });
 
+  it('a name that hides characters is refused over both transports; the same string is a valid submission_id', async () => {
+    for (const [i, hidden] of HIDDEN.entries()) {
+      const user = 7000 + i;
+      expect(await code(ws.request('submit', { user_id: user, score: 1, game_mode: MODE, username: hidden })), JSON.stringify(hidden)).toBe('bad_request');
+      const h = await http(app.port, 'POST', '/api/leaderboard/submit', { token: serverToken, body: { user_id: user, score: 1, game_mode: MODE, username: hidden } });
+      expect(h.status, JSON.stringify(hidden)).toBe(400);
+      expect(await stored(user)).toEqual({ username: undefined, sids: [] });
+      expect(await ws.request('submit', { user_id: user, score: 1, game_mode: MODE, submission_id: hidden })).toMatchObject({ duplicate: false });
+      expect(await stored(user), JSON.stringify(hidden)).toEqual({ username: `player${user}`, sids: [hidden] });
+    }
+  });
+
   it('over HTTP: names round-trip through JSON bodies and every read route', async () => {
-    const names = ['\u2028x\u2029', '</script><script>alert(1)</script>'.slice(0, 32), '"quoted" \\ back', "'; DELETE FROM users; --", '\u202E\u200D😀'];
+    const names = ['x\u00a0x', '</script><script>alert(1)</script>'.slice(0, 32), '"quoted" \\ back', "'; DELETE FROM users; --", '😀\u200D🔥'];
     for (const [i, username] of names.entries()) {
       const user = 5000 + i;
       const submitted = await http(app.port, 'POST', '/api/leaderboard/submit', {
@@ -273,7 +297,7 @@ describe('tokens', () => {
 
   it('any one-character change to a valid token is refused unless it leaves the signed bytes and signature bytes unchanged', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ';
-    const tok = signToken({ sub: '42', role: 'player' }, TEST_SECRET);
+    const tok = token('player', '42');
     fc.assert(
       fc.property(fc.nat(tok.length - 1), fc.constantFrom(...alphabet), (at, ch) => {
         const t = tok.slice(0, at) + ch + tok.slice(at + 1);

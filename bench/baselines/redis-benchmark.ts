@@ -33,6 +33,8 @@ function commands(p: string, sha: { apply: string; rank: string; range: string }
   const h = `${p}h`;
   const epoch = `${p}epoch`;
   const indexKeys = [epoch, z, h];
+  // What a single Redis's reads take: the board's keys and the names hash.
+  const readKeys = [...indexKeys, `${p}names`];
   return [
     ['ZADD', ['ZADD', z, R, R]],
     ['ZRANGE 0 9 WITHSCORES', ['ZRANGE', z, '0', '9', 'WITHSCORES']],
@@ -42,10 +44,10 @@ function commands(p: string, sha: { apply: string; rank: string; range: string }
     ['HGET', ['HGET', h, R]],
     ['HMGET 10', ['HMGET', h, ...Array.from({ length: 10 }, () => R)]],
     // The submit path's script: version-checked upsert, SPUBLISH of the change, rank of the total
-    // (ARGV: fresh epoch, is-new, log ttl, expire-at, then the update).
-    ['EVALSHA apply_update', ['EVALSHA', sha.apply, '6', ...indexKeys, `${p}rebuilding`, `${p}log`, `${p}ch`, '', '0', '60000', '', R, `-${R}`, R, R, 'bench']],
-    ['EVALSHA read_rank', ['EVALSHA', sha.rank, '3', ...indexKeys, R]],
-    ['EVALSHA read_range 0 9', ['EVALSHA', sha.range, '3', ...indexKeys, '0', '9']],
+    // (ARGV: fresh epoch, is-new, log ttl, expire-at, then the update: member, negscore, games).
+    ['EVALSHA apply_update', ['EVALSHA', sha.apply, '6', ...indexKeys, `${p}rebuilding`, `${p}log`, `${p}ch`, '', '0', '60000', '', R, `-${R}`, R]],
+    ['EVALSHA read_rank', ['EVALSHA', sha.rank, '4', ...readKeys, R]],
+    ['EVALSHA read_range 0 9', ['EVALSHA', sha.range, '4', ...readKeys, '0', '9']],
   ];
 }
 
@@ -56,12 +58,15 @@ async function fill(redis: Redis, p: string, keyspace: number): Promise<void> {
     const end = Math.min(keyspace, start + 1000);
     const zargs: Array<string | number> = [];
     const hargs: string[] = [];
+    const nargs: string[] = [];
     for (let i = start; i < end; i++) {
       zargs.push(-Math.floor(Math.random() * keyspace), member(i));
-      hargs.push(member(i), `0:0:player${i}`);
+      hargs.push(member(i), '0');
+      nargs.push(member(i), `0:player${i}`);
     }
     pipe.zadd(`${p}z`, ...zargs);
     pipe.hset(`${p}h`, ...hargs);
+    pipe.hset(`${p}names`, ...nargs);
     await pipe.exec();
   }
 }

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const BENCH_SECRET = 'bench-secret-0123456789abcdef';
+export const BENCH_SECRET = 'bench-secret-0123456789abcdef-0123456789';
 
 export interface BenchStores {
   databaseUrl: string;

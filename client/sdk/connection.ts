@@ -11,6 +11,7 @@ import {
   type Op,
   type ReplyOf,
   type RequestInput,
+  tokenSubprotocols,
 } from '../../protocol/index.ts';
 import { LeaderboardError } from './errors.ts';
 
@@ -25,11 +26,16 @@ export interface WebSocketLike {
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
 }
-export type WebSocketCtor = new (url: string) => WebSocketLike;
+export type WebSocketCtor = new (url: string, protocols?: string[]) => WebSocketLike;
 
 export interface ConnectOptions {
   /** JWT for submits; reads need none. */
   token?: string;
+  /**
+   * How the token travels: `protocol` (default) in the Sec-WebSocket-Protocol header, out of the
+   * URL and so out of access logs; `query` as `?token=`, for servers older than that.
+   */
+  tokenIn?: 'protocol' | 'query';
   /** WebSocket implementation; defaults to globalThis.WebSocket. */
   WebSocket?: WebSocketCtor;
   /** Per-request timeout (default 10 s). */
@@ -78,7 +84,11 @@ export class Connection {
   static open(url: string, opts: ConnectOptions = {}): Promise<Connection> {
     const Ctor = opts.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket');
-    const socket = new Ctor(wsUrl(url, opts.token));
+    const socket = !opts.token
+      ? new Ctor(url)
+      : opts.tokenIn === 'query'
+        ? new Ctor(wsUrl(url, opts.token))
+        : new Ctor(url, tokenSubprotocols(opts.token));
     socket.binaryType = 'arraybuffer';
     return new Promise((resolve, reject) => {
       socket.onopen = () => resolve(new Connection(socket, opts.timeoutMs ?? 10_000));

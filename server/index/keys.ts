@@ -5,11 +5,21 @@
  * Per board:
  *   z        sorted set, member = 16-digit zero-padded user id, score = -total_score. Ascending
  *            order is then listing order (total desc, user_id asc, ties by member bytes).
- *   h        hash, member -> "<games_played>:<name_version>:<username>".
- *   epoch    the index generation of the board; absent means the board's index is not to be trusted.
+ *   h        hash, member -> "<games_played>" on the board.
+ *   epoch    the index generation of the board; absent means the board's index is not to be
+ *            trusted. A generation ending in '~' records a board with no players: Redis deletes
+ *            an empty sorted set, so any other board whose z or h is missing lost it (evicted).
  *   z~ h~    the copy a rebuild is filling; log: updates committed while it fills.
  *   rebuilding, lock: a rebuild in progress, and who runs it.
  *   changes  the pub/sub channel on which committed changes are announced.
+ *
+ * Once for all boards, under the hash tag `{names}` (one slot):
+ *   names          hash, member -> "<name_version>:<username>". A user's name lives here only, so
+ *                  a rename is one write whatever the number of boards the user is on. Its field
+ *                  '!' says that a rebuild of `global` (which holds every user) has filled it since
+ *                  it was created: without it (evicted, flushed) names may be missing, and the
+ *                  maintainer rebuilds `global`.
+ *   names:changes  the pub/sub channel announcing renames: "<member>" joined by '|'.
  */
 
 export interface BoardKeys {
@@ -43,6 +53,14 @@ export function boardKeys(prefix: string, board: string): BoardKeys {
 
 const MEMBER_WIDTH = 16; // 2^53 - 1 has 16 digits
 
+/** The hash of every user's name, and the channel announcing renames (same slot). */
+export function namesKeys(prefix: string): { names: string; channel: string } {
+  return { names: `${prefix}:{names}`, channel: `${prefix}:{names}:changes` };
+}
+
+/** The names hash's field marking it filled by a rebuild of `global` (see the header). */
+export const NAMES_FILLED = '!';
+
 /**
  * Keys of the instance registry (see journal.ts) share the hash tag `{instances}`, so the
  * transactions that update several of them stay in one slot on a Redis Cluster.
@@ -69,7 +87,7 @@ export function fromMember(member: string): number {
   return Number(member);
 }
 
-/** A change announced on a board's channel (see APPLY_UPDATES). games is -1 for a rename only. */
+/** A change announced on a board's channel (see APPLY_UPDATES). */
 export interface ChangeNotice {
   userId: number;
   total: number;
@@ -96,13 +114,16 @@ export function parseChangeNotices(message: string): ChangeNotice[] {
   return out;
 }
 
-/** Parses a hash value "<games>:<version>:<name>" (the name may itself contain ':'). */
-export function parseUserValue(value: string): { games: number; version: number; name: string } {
-  const a = value.indexOf(':');
-  const b = value.indexOf(':', a + 1);
-  return { games: Number(value.slice(0, a)), version: Number(value.slice(a + 1, b)), name: value.slice(b + 1) };
+/** Parses a rename announcement (see SET_NAMES): the user ids renamed. */
+export function parseRenames(message: string): number[] {
+  return message
+    .split('|')
+    .filter((m) => /^\d+$/.test(m))
+    .map(fromMember);
 }
 
-export function formatUserValue(games: number, version: number, name: string): string {
-  return `${games}:${version}:${name}`;
+/** Parses a names hash value "<version>:<name>" (the name may itself contain ':'). */
+export function parseNameValue(value: string): { version: number; name: string } {
+  const a = value.indexOf(':');
+  return { version: Number(value.slice(0, a)), name: value.slice(a + 1) };
 }

@@ -4,7 +4,8 @@
  * no instance serves them from a stale index. One rebuild at a time per instance; a lock in Redis
  * makes it one per board across instances.
  */
-import { parseBoard } from '../../protocol/index.ts';
+import { GLOBAL_BOARD, parseBoard } from '../../protocol/index.ts';
+import { NAMES_FILLED } from './keys.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
 import { boardsOfUsers, listLiveBoards } from '../store/scores.ts';
@@ -90,8 +91,9 @@ export class IndexMaintainer {
   }
 
   /**
-   * Finds boards whose index epoch is missing (Redis flushed or restarted), and boards a dead
-   * instance may have left stale, and rebuilds them.
+   * Finds boards whose index is not trusted (Redis flushed or restarted, or a set evicted under
+   * its surviving epoch), a names hash not filled since it was lost, and boards a dead instance
+   * may have left stale, and rebuilds them.
    */
   async check(): Promise<void> {
     if (this.stopped || !this.index.connected) return;
@@ -101,11 +103,14 @@ export class IndexMaintainer {
         if (users.length > 0) this.markDirty(await boardsOfUsers(this.sql, users)); // past periods are dropped there
       }
       const boards = await listLiveBoards(this.sql, this.currentPeriods());
-      // One EXISTS per board (auto-pipelined per node; boards live in different cluster slots).
-      const exists = await Promise.all(boards.map((b) => this.index.redis.exists(this.index.keys(b).epoch)));
-      exists.forEach((n, i) => {
-        if (n === 0) this.request(boards[i]!);
+      // One script call per board (auto-pipelined per node; boards live in different cluster slots).
+      const trusted = await Promise.all(boards.map((b) => this.index.trusted(b)));
+      trusted.forEach((ok, i) => {
+        if (!ok) this.request(boards[i]!);
       });
+      // The names hash lost (evicted, flushed) and begun again by live writes lacks most names:
+      // a rebuild of `global`, which holds every user, writes them all.
+      if ((await this.index.redis.hexists(this.index.namesKeys.names, NAMES_FILLED)) === 0) this.request(GLOBAL_BOARD);
       if (this.pending.size > 0) this.kick();
     } catch (err) {
       this.log.warn({ err }, 'rank index check failed; will retry');

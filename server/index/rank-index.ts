@@ -1,12 +1,14 @@
 /**
  * The Redis rank index: version-checked updates from PostgreSQL commits and the reads that serve
- * `top`, `around`, `rank`, `ranks` and `page`. A read answers UNTRUSTED when the board's index is not to be trusted
- * (flushed, lost, or being replaced); the caller then falls back to PostgreSQL.
+ * `top`, `around`, `rank`, `ranks` and `page`. A read answers UNTRUSTED when the board's index is
+ * not to be trusted (flushed, evicted, lost, or being replaced); the caller then falls back to
+ * PostgreSQL. Names come from the one names hash (keys.ts): in the read script itself on a single
+ * Redis, with one HMGET after it on a cluster.
  */
-import type { RedisClient } from '../store/redis.ts';
+import { isCluster, type RedisClient } from '../store/redis.ts';
 import { compareListing, parseBoard, periodEnd, type Entry, type PageCursor } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
-import { boardKeys, fromMember, parseUserValue, toMember } from './keys.ts';
+import { boardKeys, fromMember, namesKeys, parseNameValue, toMember } from './keys.ts';
 import * as scripts from './scripts.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -17,15 +19,20 @@ export type Untrusted = typeof UNTRUSTED;
 export interface IndexUpdate {
   board: string;
   userId: number;
-  /** The board's total after the commit. Ignored for a name-only update. */
+  /** The board's total after the commit. */
   total: number;
-  /** The board's games_played after the commit; -1 for a name-only update. */
+  /** The board's games_played after the commit. */
   games: number;
-  /** The user's global games_played when `name` was set. */
-  nameVersion: number;
-  name: string;
   /** This commit created the board. */
   newBoard: boolean;
+}
+
+/** A user's name as of a commit: one per committed submit, whatever the boards the user is on. */
+export interface NameUpdate {
+  userId: number;
+  /** The user's global games_played after the commit (orders a user's names). */
+  version: number;
+  name: string;
 }
 
 export type ApplyOutcome = { applied: false } | { applied: true; rank: number; epoch: string };
@@ -35,14 +42,20 @@ export interface RankAnswer {
   totalPlayers: number;
 }
 
+type Names = (string | null)[];
+/** epoch, first rank, start, flat member/score, games values, names (null when read separately). */
+type RowsReply = [string, number, number, string[], (string | null)[], Names | null];
+
 interface ScriptCommands {
-  lbRange(...args: (string | number)[]): Promise<RangeReply | null>;
-  lbAround(...args: (string | number)[]): Promise<RangeReply | [string] | null>;
-  lbRank(...args: (string | number)[]): Promise<[string] | [string, number, number, string, string | null] | null>;
-  lbRanks(...args: (string | number)[]): Promise<[string, (string | null)[], number[], (string | null)[]] | null>;
-  lbPage(...args: (string | number)[]): Promise<RangeReply | null>;
+  lbApply(...args: (string | number)[]): Promise<[0] | [1, string, ...number[]]>;
+  lbSetNames(...args: (string | number)[]): Promise<string[]>;
+  lbTrusted(epoch: string, z: string, h: string): Promise<number>;
+  lbRange(...args: (string | number)[]): Promise<RowsReply | null>;
+  lbAround(...args: (string | number)[]): Promise<RowsReply | [string] | null>;
+  lbRank(...args: (string | number)[]): Promise<[string] | [string, number, number, string, string | null, string | null] | null>;
+  lbRanks(...args: (string | number)[]): Promise<[string, (string | null)[], number[], (string | null)[], Names | null] | null>;
+  lbPage(...args: (string | number)[]): Promise<RowsReply | null>;
 }
-type RangeReply = [string, number, number, string[], (string | null)[]];
 
 const LOG_TTL_MS = 120_000;
 
@@ -60,14 +73,17 @@ export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
 }
 
-export function defineIndexScripts(redis: RedisClient): void {
+/** `readKeys`: 4 when the read scripts also read the names hash (a single Redis), 3 on a cluster. */
+export function defineIndexScripts(redis: RedisClient, readKeys: 3 | 4 = isCluster(redis) ? 3 : 4): void {
   // Fixed key counts: on a cluster, auto-pipelining routes a script call by its first argument.
   redis.defineCommand('lbApply', { numberOfKeys: 6, lua: scripts.APPLY_UPDATES });
-  redis.defineCommand('lbRange', { numberOfKeys: 3, lua: scripts.READ_RANGE });
-  redis.defineCommand('lbAround', { numberOfKeys: 3, lua: scripts.READ_AROUND });
-  redis.defineCommand('lbRank', { numberOfKeys: 3, lua: scripts.READ_RANK });
-  redis.defineCommand('lbRanks', { numberOfKeys: 3, lua: scripts.READ_RANKS });
-  redis.defineCommand('lbPage', { numberOfKeys: 3, lua: scripts.READ_PAGE });
+  redis.defineCommand('lbSetNames', { numberOfKeys: 2, lua: scripts.SET_NAMES });
+  redis.defineCommand('lbTrusted', { numberOfKeys: 3, lua: scripts.IS_TRUSTED });
+  redis.defineCommand('lbRange', { numberOfKeys: readKeys, lua: scripts.READ_RANGE });
+  redis.defineCommand('lbAround', { numberOfKeys: readKeys, lua: scripts.READ_AROUND });
+  redis.defineCommand('lbRank', { numberOfKeys: readKeys, lua: scripts.READ_RANK });
+  redis.defineCommand('lbRanks', { numberOfKeys: readKeys, lua: scripts.READ_RANKS });
+  redis.defineCommand('lbPage', { numberOfKeys: readKeys, lua: scripts.READ_PAGE });
   redis.defineCommand('lbRebuildBegin', { numberOfKeys: 2, lua: scripts.REBUILD_BEGIN });
   redis.defineCommand('lbRebuildSwap', { numberOfKeys: 9, lua: scripts.REBUILD_SWAP });
   redis.defineCommand('lbInvalidate', { numberOfKeys: 2, lua: scripts.INVALIDATE });
@@ -77,13 +93,18 @@ export function defineIndexScripts(redis: RedisClient): void {
 
 export class RankIndex {
   private readonly cmd: ScriptCommands;
+  /** The names hash is read inside the read scripts (a single Redis), else after them (a cluster). */
+  private readonly namesInScript: boolean;
+  readonly namesKeys: { names: string; channel: string };
 
   constructor(
     readonly redis: RedisClient,
     readonly prefix: string,
   ) {
-    defineIndexScripts(redis);
+    this.namesInScript = !isCluster(redis);
+    defineIndexScripts(redis, this.namesInScript ? 4 : 3);
     this.cmd = redis as unknown as ScriptCommands;
+    this.namesKeys = namesKeys(prefix);
   }
 
   keys(board: string) {
@@ -95,11 +116,39 @@ export class RankIndex {
     return this.redis.status === 'ready';
   }
 
+  /** The keys a read script takes: the board's, and the names hash where it can read it. */
+  private readKeys(board: string): string[] {
+    const k = this.keys(board);
+    return this.namesInScript ? [k.epoch, k.z, k.h, this.namesKeys.names] : [k.epoch, k.z, k.h];
+  }
+
+  /** The names of `members`: as the script read them, or (on a cluster) with one HMGET. */
+  private async namesOf(members: string[], read: Names | null): Promise<Names> {
+    if (this.namesInScript) return read ?? [];
+    return members.length === 0 ? [] : this.redis.hmget(this.namesKeys.names, ...members);
+  }
+
+  /** Whether the board's index is trusted: its epoch is there, and so are its sets unless it is empty. */
+  async trusted(board: string): Promise<boolean> {
+    const k = this.keys(board);
+    return (await this.cmd.lbTrusted(k.epoch, k.z, k.h)) === 1;
+  }
+
   /**
-   * Applies updates in one pipelined round trip, one script call per board (updates of a board
-   * keep their order); one outcome per update, in the order given.
+   * Applies updates, one script call per board (updates of a board keep their order), and the
+   * names of the commits in one more call on the names hash whatever the boards; one outcome per
+   * update in the order given, and the users whose name changed.
    */
-  async apply(updates: readonly IndexUpdate[]): Promise<ApplyOutcome[]> {
+  async apply(updates: readonly IndexUpdate[], names: readonly NameUpdate[] = []): Promise<{ outcomes: ApplyOutcome[]; renamed: number[] }> {
+    // Names go first: a board never shows a member whose name is not there yet (that reads as
+    // damage). One connection keeps the order on a single Redis; a cluster's nodes do not.
+    let setNames: Promise<string[]> = Promise.resolve([]);
+    if (names.length > 0) {
+      const args: (string | number)[] = [];
+      for (const n of names) args.push(toMember(n.userId), n.version, n.name);
+      setNames = this.cmd.lbSetNames(this.namesKeys.names, this.namesKeys.channel, ...args);
+      if (!this.namesInScript) await setNames;
+    }
     const byBoard = new Map<string, number[]>();
     updates.forEach((u, i) => {
       const list = byBoard.get(u.board);
@@ -108,7 +157,6 @@ export class RankIndex {
     });
     // One script call per board, issued together: auto-pipelined into one write per node (a
     // cluster holds boards in different slots, so they cannot share one pipeline).
-    const apply = this.redis as unknown as { lbApply(...a: (string | number)[]): Promise<[0] | [1, string, ...number[]]> };
     const boards = [...byBoard.entries()];
     const replies = boards.map(([board, idx]) => {
       const k = this.keys(board);
@@ -116,88 +164,91 @@ export class RankIndex {
       const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS, indexExpiry(board) ?? ''];
       for (const i of idx) {
         const u = updates[i]!;
-        args.push(toMember(u.userId), u.games < 0 ? '0' : String(-u.total), u.games, u.nameVersion, u.name);
+        args.push(toMember(u.userId), String(-u.total), u.games);
       }
-      return apply.lbApply(k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
+      return this.cmd.lbApply(k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
     });
-    const results = await Promise.all(replies);
-    const out: ApplyOutcome[] = new Array(updates.length);
+    const [results, renamed] = await Promise.all([Promise.all(replies), setNames]);
+    const outcomes: ApplyOutcome[] = new Array(updates.length);
     boards.forEach(([, idx], b) => {
       const r = results[b]!;
-      idx.forEach((i, k) => (out[i] = r[0] === 1 ? { applied: true, rank: r[2 + k] as number, epoch: r[1] } : { applied: false }));
+      idx.forEach((i, k) => (outcomes[i] = r[0] === 1 ? { applied: true, rank: r[2 + k] as number, epoch: r[1] } : { applied: false }));
     });
-    return out;
+    return { outcomes, renamed: renamed.map(fromMember) };
   }
 
   /** The top `limit` rows, with the index generation they were read from. */
   async top(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string } | Untrusted> {
-    const k = this.keys(board);
-    const reply = await this.cmd.lbRange(k.epoch, k.z, k.h, 0, limit - 1);
+    const reply = await this.cmd.lbRange(...this.readKeys(board), 0, limit - 1);
     if (reply === null) return UNTRUSTED;
-    const entries = toEntries(reply);
+    const entries = await this.toEntries(reply);
     return entries === UNTRUSTED ? UNTRUSTED : { entries, epoch: reply[0] };
   }
 
   /** Entries around the user, `undefined` when the user is not on the board. */
   async around(board: string, userId: number, radius: number): Promise<Entry[] | undefined | Untrusted> {
-    const k = this.keys(board);
-    const reply = await this.cmd.lbAround(k.epoch, k.z, k.h, toMember(userId), radius);
+    const reply = await this.cmd.lbAround(...this.readKeys(board), toMember(userId), radius);
     if (reply === null) return UNTRUSTED;
     if (reply.length === 1) return undefined;
-    return toEntries(reply as RangeReply);
+    return this.toEntries(reply as RowsReply);
   }
 
   async rank(board: string, userId: number): Promise<RankAnswer | undefined | Untrusted> {
-    const k = this.keys(board);
-    const reply = await this.cmd.lbRank(k.epoch, k.z, k.h, toMember(userId));
+    const member = toMember(userId);
+    const reply = await this.cmd.lbRank(...this.readKeys(board), member);
     if (reply === null) return UNTRUSTED;
     if (reply.length === 1) return undefined;
-    const [, rank, totalPlayers, negScore, value] = reply;
-    if (value === null) return UNTRUSTED; // a score without its row: treat the board as damaged
-    const v = parseUserValue(value);
+    const [, rank, totalPlayers, negScore, games, read] = reply;
+    const [name] = await this.namesOf([member], [read]);
+    // A score without its row or name: treat the board as damaged.
+    if (games == null || name == null) return UNTRUSTED;
     return {
-      entry: { rank, user_id: userId, username: v.name, total_score: 0 - Number(negScore), games_played: v.games },
+      entry: { rank, user_id: userId, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(games) },
       totalPlayers,
     };
   }
 
   /** The entries of those of `userIds` on the board, in listing order (one script call). */
   async ranks(board: string, userIds: readonly number[]): Promise<Entry[] | Untrusted> {
-    const k = this.keys(board);
-    const reply = await this.cmd.lbRanks(k.epoch, k.z, k.h, ...userIds.map(toMember));
+    const members = userIds.map(toMember);
+    const reply = await this.cmd.lbRanks(...this.readKeys(board), ...members);
     if (reply === null) return UNTRUSTED;
-    const [, negScores, ranks, values] = reply;
+    const [, negScores, ranks, games, read] = reply;
+    const on = members.filter((_, i) => negScores[i] != null);
+    const names = await this.namesOf(on, this.namesInScript ? (read ?? []).filter((_, i) => negScores[i] != null) : null);
     const entries: Entry[] = [];
+    let at = 0;
     for (let i = 0; i < userIds.length; i++) {
       const negScore = negScores[i];
       if (negScore == null) continue;
-      const value = values[i];
-      if (value == null) return UNTRUSTED; // a score without its row: treat the board as damaged
-      const v = parseUserValue(value);
-      entries.push({ rank: ranks[i]!, user_id: userIds[i]!, username: v.name, total_score: 0 - Number(negScore), games_played: v.games });
+      const g = games[i];
+      const name = names[at++];
+      if (g == null || name == null) return UNTRUSTED; // a score without its row: treat the board as damaged
+      entries.push({ rank: ranks[i]!, user_id: userIds[i]!, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(g) });
     }
     return entries.sort(compareListing);
   }
 
   /** Up to `count` rows after `after` in listing order (from the top without it), ranked (one script call). */
   async page(board: string, after: PageCursor | undefined, count: number): Promise<Entry[] | Untrusted> {
-    const k = this.keys(board);
     const cursor = after ? [String(0 - after.total_score), toMember(after.user_id)] : ['', ''];
-    const reply = await this.cmd.lbPage(k.epoch, k.z, k.h, ...cursor, count);
+    const reply = await this.cmd.lbPage(...this.readKeys(board), ...cursor, count);
     if (reply === null) return UNTRUSTED;
-    return toEntries(reply);
+    return this.toEntries(reply);
+  }
+
+  private async toEntries(reply: RowsReply): Promise<Entry[] | Untrusted> {
+    const [, firstRank, start, flat, games, read] = reply;
+    const members: string[] = new Array(flat.length / 2);
+    for (let i = 0; i < members.length; i++) members[i] = flat[2 * i]!;
+    const names = await this.namesOf(members, read);
+    const rows: Row[] = new Array(members.length);
+    for (let i = 0; i < rows.length; i++) {
+      const g = games[i];
+      const name = names[i];
+      if (g == null || name == null) return UNTRUSTED; // a score without its row: treat the board as damaged
+      rows[i] = { user_id: fromMember(members[i]!), username: parseNameValue(name).name, total_score: 0 - Number(flat[2 * i + 1]), games_played: Number(g) };
+    }
+    return assignRanks(rows, firstRank, start);
   }
 }
-
-function toEntries(reply: RangeReply): Entry[] | Untrusted {
-  const [, firstRank, start, flat, values] = reply;
-  const rows: Row[] = new Array(flat.length / 2);
-  for (let i = 0; i < rows.length; i++) {
-    const value = values[i];
-    if (value == null) return UNTRUSTED; // a score without its row: treat the board as damaged
-    const v = parseUserValue(value);
-    rows[i] = { user_id: fromMember(flat[2 * i]!), username: v.name, total_score: 0 - Number(flat[2 * i + 1]), games_played: v.games };
-  }
-  return assignRanks(rows, firstRank, start);
-}
-

@@ -1,13 +1,16 @@
 /**
  * Rebuilding one board's rank index from PostgreSQL without blocking reads or losing live writes:
  * fill a copy from one snapshot while live writers log their updates, then in one script replay
- * the log onto the copy (version-checked), swap it in and give the board a fresh epoch.
+ * the log onto the copy (version-checked), swap it in and give the board a fresh epoch. The
+ * board's users' names are written to the names hash on the way (version-checked in place: live
+ * renames may land before or after), so a rebuilt board never lacks a name.
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../store/redis.ts';
 import type { Sql } from '../store/db.ts';
 import { boardExists, streamBoard, type IndexRow } from '../store/scores.ts';
-import { formatUserValue, instanceAliveKey, toMember } from './keys.ts';
+import { GLOBAL_BOARD } from '../../protocol/index.ts';
+import { NAMES_FILLED, instanceAliveKey, toMember } from './keys.ts';
 import { indexExpiry, newEpoch, type RankIndex } from './rank-index.ts';
 
 const CHUNK_ROWS = 10_000;
@@ -18,6 +21,7 @@ const TTL_MS = 15_000;
 interface RebuildCommands {
   lbRebuildBegin(log: string, rebuilding: string, ttl: number): Promise<number>;
   lbRebuildSwap(...args: string[]): Promise<string | null>;
+  lbSetNames(...args: (string | number)[]): Promise<string[]>;
   lbUnlock(lock: string, token: string): Promise<number>;
 }
 
@@ -69,18 +73,22 @@ export async function rebuildBoard(
     const writing = new Set<Promise<void>>();
     const write = async (chunk: IndexRow[]) => {
       const zadd: (string | number)[] = [];
-      const hset: string[] = [];
+      const hset: (string | number)[] = [];
+      const names: (string | number)[] = [];
       for (const r of chunk) {
         const member = toMember(r.user_id);
         zadd.push(-r.total_score, member);
-        hset.push(member, formatUserValue(r.games_played, r.name_version, r.username));
+        hset.push(member, r.games_played);
+        names.push(member, r.name_version, r.username);
       }
-      // The board's keys in one pipeline (one slot); the heartbeat, in another slot, beside it.
+      // The board's keys in one pipeline (one slot); the names and the heartbeat, in other
+      // slots, beside it.
       const p = redis.pipeline();
       p.zadd(tz, ...zadd);
       p.hset(th, ...hset);
       (p as unknown as { lbRebuildExtend(...a: (string | number)[]): void }).lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, TTL_MS);
-      const [results] = await Promise.all([p.exec(), redis.set(alive, '1', 'PX', TTL_MS)]);
+      const { names: namesKey, channel } = index.namesKeys;
+      const [results] = await Promise.all([p.exec(), cmd.lbSetNames(namesKey, channel, ...names), redis.set(alive, '1', 'PX', TTL_MS)]);
       for (const [err] of results ?? []) if (err) throw err;
       if (results?.[2]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
     };
@@ -98,6 +106,8 @@ export async function rebuildBoard(
     const expiry = String(indexExpiry(board) ?? '');
     const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, k.channel, epoch, token, expiry);
     if (swapped === null) return { status: 'expired', board };
+    // `global` holds every user: the names hash now has every name (see NAMES_FILLED).
+    if (board === GLOBAL_BOARD) await redis.hset(index.namesKeys.names, NAMES_FILLED, epoch);
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };
   } finally {
     await cmd.lbUnlock(k.lock, token);

@@ -3,9 +3,10 @@
  * board. The oracle of the fault tests and the operator's `npm run reconcile`.
  */
 import type { Sql } from '../store/db.ts';
-import { WINDOWS, periodSuffixes } from '../../protocol/index.ts';
-import { listLiveBoards, streamBoard } from '../store/scores.ts';
-import { parseUserValue, toMember } from './keys.ts';
+import { isCluster, type RedisClient } from '../store/redis.ts';
+import { WINDOWS, parseBoard, periodSuffixes } from '../../protocol/index.ts';
+import { listBoards, listLiveBoards, streamBoard, usersOnBoard } from '../store/scores.ts';
+import { fromMember, parseNameValue, toMember } from './keys.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard } from './rebuild.ts';
 
@@ -13,56 +14,129 @@ export interface BoardDrift {
   board: string;
   /** Rows in PostgreSQL. */
   rows: number;
-  /** The board's epoch key is missing (the index is not trusted; reads fall back to PostgreSQL). */
+  /** The board's index is not trusted (its epoch is missing, or its sets are though it has players). */
   untrusted: boolean;
+  /** PostgreSQL does not know the board at all; the index has keys of it. */
+  orphan: boolean;
   missing: number;
   wrongTotal: number;
   wrongGames: number;
   wrongName: number;
-  /** Members in the index that PostgreSQL does not have on this board. */
+  /** Users in the index (sorted set or hash) that PostgreSQL does not have on this board. */
   extra: number;
   /** A few examples of drifted user ids, for the report. */
   examples: number[];
 }
 
 export function hasDrift(d: BoardDrift): boolean {
-  return d.untrusted || d.missing + d.wrongTotal + d.wrongGames + d.wrongName + d.extra > 0;
+  // An orphan's index is expected to be untrusted or empty; only members in it would be served.
+  return (d.untrusted && !d.orphan) || d.missing + d.wrongTotal + d.wrongGames + d.wrongName + d.extra > 0;
 }
 
-export async function compareBoard(index: RankIndex, sql: Sql, board: string): Promise<BoardDrift> {
+const CHUNK_ROWS = 5000;
+
+/** Every member of a sorted set or hash, a page at a time. */
+async function scanMembers(redis: RedisClient, kind: 'zscan' | 'hscan', key: string, onPage: (members: string[]) => Promise<void>): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, flat] = kind === 'zscan' ? await redis.zscan(key, cursor, 'COUNT', 1000) : await redis.hscan(key, cursor, 'COUNT', 1000);
+    cursor = next;
+    const members: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) members.push(flat[i]!);
+    if (members.length > 0) await onPage(members);
+  } while (cursor !== '0');
+}
+
+export async function compareBoard(index: RankIndex, sql: Sql, board: string, orphan = false): Promise<BoardDrift> {
   const k = index.keys(board);
-  const d: BoardDrift = { board, rows: 0, untrusted: false, missing: 0, wrongTotal: 0, wrongGames: 0, wrongName: 0, extra: 0, examples: [] };
+  const redis = index.redis;
+  const d: BoardDrift = { board, rows: 0, untrusted: false, orphan, missing: 0, wrongTotal: 0, wrongGames: 0, wrongName: 0, extra: 0, examples: [] };
   const note = (userId: number) => {
     if (d.examples.length < 5) d.examples.push(userId);
   };
-  d.untrusted = (await index.redis.exists(k.epoch)) === 0;
-  let matched = 0;
-  await streamBoard(sql, board, 5000, async (rows) => {
+  d.untrusted = !(await index.trusted(board));
+  let inZ = 0;
+  let inH = 0;
+  await streamBoard(sql, board, CHUNK_ROWS, async (rows) => {
     const members = rows.map((r) => toMember(r.user_id));
-    const [scores, values] = await Promise.all([index.redis.zmscore(k.z, ...members), index.redis.hmget(k.h, ...members)]);
+    const [scores, games, names] = await Promise.all([
+      redis.zmscore(k.z, ...members),
+      redis.hmget(k.h, ...members),
+      redis.hmget(index.namesKeys.names, ...members),
+    ]);
     rows.forEach((r, i) => {
       d.rows++;
       const score = scores[i];
-      const value = values[i];
-      if (score == null || value == null) {
+      const g = games[i];
+      const name = names[i];
+      if (score != null) inZ++;
+      if (g != null) inH++;
+      if (score == null || g == null || name == null) {
         d.missing++;
         note(r.user_id);
         return;
       }
-      matched++;
-      const v = parseUserValue(value);
-      const wrong = { total: 0 - Number(score) !== r.total_score, games: v.games !== r.games_played, name: v.name !== r.username };
+      const wrong = { total: 0 - Number(score) !== r.total_score, games: Number(g) !== r.games_played, name: parseNameValue(name).name !== r.username };
       if (wrong.total) d.wrongTotal++;
       if (wrong.games) d.wrongGames++;
       if (wrong.name) d.wrongName++;
       if (wrong.total || wrong.games || wrong.name) note(r.user_id);
     });
   });
-  d.extra = (await index.redis.zcard(k.z)) - matched;
+  // Every chunk is compared by now (streamBoard awaits them all). Members beyond PostgreSQL's are
+  // counted exactly: only when the sizes say there are some, by scanning both keys and asking
+  // PostgreSQL about each member (a user who joined since the snapshot is not extra).
+  const [zcard, hlen] = await Promise.all([redis.zcard(k.z), redis.hlen(k.h)]);
+  if (zcard > inZ || hlen > inH) {
+    const seen = new Set<string>();
+    const check = async (members: string[]) => {
+      const fresh = members.filter((m) => !seen.has(m));
+      for (const m of fresh) seen.add(m);
+      const on = await usersOnBoard(sql, board, fresh.map(fromMember));
+      for (const m of fresh) {
+        if (on.has(fromMember(m))) continue;
+        d.extra++;
+        note(fromMember(m));
+      }
+    };
+    await scanMembers(redis, 'zscan', k.z, check);
+    await scanMembers(redis, 'hscan', k.h, check);
+  }
   return d;
 }
 
-/** Compares every board the index serves; with `repair`, rebuilds each one that drifted and compares it again. */
+/** Boards with index keys in Redis (under the prefix, on every master) that PostgreSQL does not know. */
+export async function orphanBoards(index: RankIndex, sql: Sql): Promise<string[]> {
+  const known = new Set(await listBoards(sql));
+  const found = new Set<string>();
+  const pattern = new RegExp(`^${index.prefix.replace(/[.]/g, '\\.')}:\\{(.+)\\}:(epoch|z|h)$`);
+  const redis = index.redis;
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${index.prefix}:{*}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const board = pattern.exec(key)?.[1];
+        if (board !== undefined && parseBoard(board) && !known.has(board)) found.add(board);
+      }
+    } while (cursor !== '0');
+  }
+  return [...found].sort();
+}
+
+/** Deletes an orphan board's index: every instance stops trusting it, then its sets go. */
+async function dropBoard(index: RankIndex, board: string): Promise<void> {
+  const k = index.keys(board);
+  await (index.redis as unknown as { lbInvalidate(epoch: string, channel: string): Promise<number> }).lbInvalidate(k.epoch, k.channel);
+  await index.redis.del(k.z, k.h);
+}
+
+/**
+ * Compares every board the index serves, and boards only Redis has; with `repair`, rebuilds each
+ * one that drifted (an orphan's keys are deleted) and compares it again.
+ */
 export async function reconcile(
   index: RankIndex,
   sql: Sql,
@@ -72,13 +146,19 @@ export async function reconcile(
   const before: BoardDrift[] = [];
   const after: BoardDrift[] = [];
   // Boards of past periods have no index to compare (they are read from PostgreSQL).
-  for (const board of await listLiveBoards(sql, periodSuffixes(WINDOWS, now))) {
-    const d = await compareBoard(index, sql, board);
+  const boards = (await listLiveBoards(sql, periodSuffixes(WINDOWS, now))).map((board) => ({ board, orphan: false }));
+  for (const board of await orphanBoards(index, sql)) boards.push({ board, orphan: true });
+  for (const { board, orphan } of boards) {
+    const d = await compareBoard(index, sql, board, orphan);
     before.push(d);
     if (!repair || !hasDrift(d)) continue;
-    const r = await rebuildBoard(index, sql, board);
-    if (r.status !== 'rebuilt') throw new Error(`cannot repair ${board}: rebuild ${r.status}`);
-    after.push(await compareBoard(index, sql, board));
+    if (orphan) {
+      await dropBoard(index, board);
+    } else {
+      const r = await rebuildBoard(index, sql, board);
+      if (r.status !== 'rebuilt') throw new Error(`cannot repair ${board}: rebuild ${r.status}`);
+    }
+    after.push(await compareBoard(index, sql, board, orphan));
   }
   return { before, after };
 }

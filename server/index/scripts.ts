@@ -1,42 +1,59 @@
 /**
- * Lua scripts of the rank index. Each touches the keys of one board only (one hash slot), runs
- * atomically, and answers in one round trip.
+ * Lua scripts of the rank index. Each board script touches the keys of one board only (one hash
+ * slot), runs atomically, and answers in one round trip; names live in one hash of their own
+ * (keys.ts), written by SET_NAMES.
  *
  * Updates carry absolute values from a PostgreSQL commit, never increments: `games_played` grows by
  * one with every commit of that user on that board, so it orders a user's updates, and an update
  * older than what the index holds is ignored. Replays, reordering across instances and a rebuild
  * racing live writes therefore all converge on what PostgreSQL holds. Names carry their own
- * version (the user's global games_played when the name was set).
+ * version (the user's global games_played when the name was set), checked the same way.
+ *
+ * The read scripts take the names hash as an optional fourth key: on a single Redis they read the
+ * names in the same call; on a cluster (another slot) they answer nil in its place and the caller
+ * reads the names with one HMGET after them.
  */
 
-/** apply(z, h, member, negscore, games, version, name): the version-checked upsert of one user. */
+/** apply(z, h, member, negscore, games): the version-checked upsert of one user on one board. */
 const APPLY = `
-local function apply(z, h, member, negscore, gs, vs, name)
-  local games, ver = tonumber(gs), tonumber(vs)
-  local cur = redis.call('HGET', h, member)
-  local g0, v0, n0, g0s, v0s = -1, -1, name, gs, vs
-  if cur then
-    local a = string.find(cur, ':', 1, true)
-    local b = string.find(cur, ':', a + 1, true)
-    g0s = string.sub(cur, 1, a - 1)
-    v0s = string.sub(cur, a + 1, b - 1)
-    g0, v0, n0 = tonumber(g0s), tonumber(v0s), string.sub(cur, b + 1)
-  elseif games < 0 then
-    return false
-  end
-  local changed = false
-  if games > g0 then
-    redis.call('ZADD', z, negscore, member)
-    g0s = gs
-    changed = true
-  end
-  if ver > v0 then
-    n0 = name
-    v0s = vs
-    changed = true
-  end
-  if changed then redis.call('HSET', h, member, g0s .. ':' .. v0s .. ':' .. n0) end
-  return changed
+local function apply(z, h, member, negscore, gs)
+  local g0 = tonumber(redis.call('HGET', h, member)) or -1
+  if tonumber(gs) <= g0 then return false end
+  redis.call('ZADD', z, negscore, member)
+  redis.call('HSET', h, member, gs)
+  return true
+end
+`;
+
+/**
+ * trusted(epoch, z, h): the board's generation, or false when its index is not to be trusted: no
+ * epoch, or an epoch that does not record an empty board ('~') while z or h is gone. Redis
+ * deletes an empty set, and nothing removes a member from a board, so a board with players lost
+ * its set only by eviction (or by hand): reads must not answer it as empty.
+ */
+const TRUSTED = `
+local function trusted(epoch, z, h)
+  local e = redis.call('GET', epoch)
+  if not e then return false end
+  if string.byte(e, -1) == 126 then return string.sub(e, 1, -2) end
+  if redis.call('EXISTS', z, h) < 2 then return false end
+  return e
+end
+`;
+
+/** rows(epoch, start, flat): a read's reply for the rows ZRANGE WITHSCORES gave (KEYS: epoch, z, h[, names]). */
+const ROWS = `
+local function names(members)
+  if not KEYS[4] then return false end
+  if #members == 0 then return {} end
+  return redis.call('HMGET', KEYS[4], unpack(members))
+end
+local function rows(epoch, start, m)
+  if #m == 0 then return {epoch, 1, start, m, {}, {}} end
+  local members = {}
+  for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
+  local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
+  return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members)), names(members)}
 end
 `;
 
@@ -60,19 +77,27 @@ end
  * KEYS: epoch, z, h, rebuilding, log, channel
  * ARGV: fresh epoch (used only for a new board), is-new-board ('1'|'0'), log ttl ms, expire-at
  *       (a window board's: see EXPIRE_AT; '' for all-time boards),
- *       then per update: member, negscore, games, version, name
+ *       then per update: member, negscore, games
  * Returns {0} when the board's index is not trusted (nothing applied), else {1, epoch, rank...}:
- * for each update the competition rank of its total just after it (-1 for a name-only update).
+ * for each update the competition rank of its total just after it.
  */
 export const APPLY_UPDATES = `${APPLY}${EXPIRE_AT}
-local n = (#ARGV - 4) / 5
+local n = (#ARGV - 4) / 3
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  redis.call('RPUSH', KEYS[5], unpack(ARGV, 5))
+  for i = 5, #ARGV, 3000 do redis.call('RPUSH', KEYS[5], unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
   redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
-local epoch = redis.call('GET', KEYS[1])
+local raw = redis.call('GET', KEYS[1])
+local epoch, empty = raw, false
+if raw then
+  if string.byte(raw, -1) == 126 then
+    epoch, empty = string.sub(raw, 1, -2), true
+  elseif redis.call('EXISTS', KEYS[2], KEYS[3]) < 2 then
+    epoch = false -- evicted (see TRUSTED): applying onto what is left would serve a partial board
+  end
+end
 if not epoch then
-  if ARGV[2] ~= '1' then
+  if raw or ARGV[2] ~= '1' then
     -- A commit the untrusted index cannot take: views of the board elsewhere are stale now.
     redis.call('SPUBLISH', KEYS[6], '!')
     return {0}
@@ -83,76 +108,104 @@ end
 local out = {1, epoch}
 local changed = {}
 for i = 0, n - 1 do
-  local b = 5 + 5 * i
-  if apply(KEYS[2], KEYS[3], ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]) then
+  local b = 5 + 3 * i
+  if apply(KEYS[2], KEYS[3], ARGV[b], ARGV[b + 1], ARGV[b + 2]) then
     changed[#changed + 1] = ARGV[b] .. ':' .. ARGV[b + 1] .. ':' .. ARGV[b + 2]
   end
-  if tonumber(ARGV[b + 2]) >= 0 then
-    out[#out + 1] = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[b + 1]) + 1
-  else
-    out[#out + 1] = -1
-  end
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[b + 1]) + 1
 end
-if #changed > 0 then redis.call('SPUBLISH', KEYS[6], table.concat(changed, '|')) end
+if #changed > 0 then
+  if empty then redis.call('SET', KEYS[1], epoch, 'KEEPTTL') end -- it has players now
+  redis.call('SPUBLISH', KEYS[6], table.concat(changed, '|'))
+end
 expire_at(ARGV[4], KEYS[1], KEYS[2], KEYS[3])
 return out
 `;
 
 /**
- * Rows from listing position ARGV[1] to ARGV[2] (inclusive, 0-based).
- * KEYS: epoch, z, h. Returns nil when untrusted, else {epoch, firstRank, start, flat member/score, values}.
+ * Users' names, version-checked: a name older than the one held is ignored. One of the same
+ * version is written (a version is one commit, so it can differ only by damage, which a rebuild's
+ * fill then repairs). Those that change an existing name are announced on the names channel,
+ * "<member>" joined by '|', so live views holding the user are read again.
+ * KEYS: names, names channel; ARGV: per user: member, version, name.
+ * Returns the members renamed.
  */
-export const READ_RANGE = `
-local epoch = redis.call('GET', KEYS[1])
+export const SET_NAMES = `
+local renamed = {}
+for i = 1, #ARGV, 3 do
+  local member, vs, name = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local cur = redis.call('HGET', KEYS[1], member)
+  local v0, n0 = -1, nil
+  if cur then
+    local a = string.find(cur, ':', 1, true)
+    v0, n0 = tonumber(string.sub(cur, 1, a - 1)), string.sub(cur, a + 1)
+  end
+  if tonumber(vs) >= v0 then
+    redis.call('HSET', KEYS[1], member, vs .. ':' .. name)
+    if n0 and n0 ~= name then renamed[#renamed + 1] = member end
+  end
+end
+if #renamed > 0 then redis.call('SPUBLISH', KEYS[2], table.concat(renamed, '|')) end
+return renamed
+`;
+
+/** Whether a board's index is trusted (see TRUSTED). KEYS: epoch, z, h. Returns 1 or 0. */
+export const IS_TRUSTED = `${TRUSTED}
+if trusted(KEYS[1], KEYS[2], KEYS[3]) then return 1 end
+return 0
+`;
+
+/**
+ * Rows from listing position ARGV[1] to ARGV[2] (inclusive, 0-based).
+ * KEYS: epoch, z, h[, names]. Returns nil when untrusted, else
+ * {epoch, firstRank, start, flat member/score, games values, names (nil without the names key)}.
+ */
+export const READ_RANGE = `${TRUSTED}${ROWS}
+local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
 if not epoch then return false end
 local start = tonumber(ARGV[1])
-local m = redis.call('ZRANGE', KEYS[2], start, tonumber(ARGV[2]), 'WITHSCORES')
-if #m == 0 then return {epoch, 1, start, m, {}} end
-local members = {}
-for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
-local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
-return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members))}
+return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, tonumber(ARGV[2]), 'WITHSCORES'))
 `;
 
 /**
  * The rows around a member: up to ARGV[2] either side of it.
- * KEYS: epoch, z, h. Returns nil when untrusted, {epoch} when the member is absent, else as READ_RANGE.
+ * KEYS: epoch, z, h[, names]. Returns nil when untrusted, {epoch} when the member is absent, else
+ * as READ_RANGE.
  */
-export const READ_AROUND = `
-local epoch = redis.call('GET', KEYS[1])
+export const READ_AROUND = `${TRUSTED}${ROWS}
+local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
 if not epoch then return false end
 local pos = redis.call('ZRANK', KEYS[2], ARGV[1])
 if not pos then return {epoch} end
 local radius = tonumber(ARGV[2])
 local start = pos - radius
 if start < 0 then start = 0 end
-local m = redis.call('ZRANGE', KEYS[2], start, pos + radius, 'WITHSCORES')
-local members = {}
-for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
-local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
-return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members))}
+return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, pos + radius, 'WITHSCORES'))
 `;
 
 /**
- * One member's rank. KEYS: epoch, z, h; ARGV: member.
- * Returns nil when untrusted, {epoch} when absent, else {epoch, rank, total players, negscore, value}.
+ * One member's rank. KEYS: epoch, z, h[, names]; ARGV: member. Returns nil when untrusted,
+ * {epoch} when absent, else {epoch, rank, total players, negscore, games, name (nil without the
+ * names key)}.
  */
-export const READ_RANK = `
-local epoch = redis.call('GET', KEYS[1])
+export const READ_RANK = `${TRUSTED}
+local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
 if not epoch then return false end
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not s then return {epoch} end
 local rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. s) + 1
-return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3], ARGV[1])}
+local name = false
+if KEYS[4] then name = redis.call('HGET', KEYS[4], ARGV[1]) end
+return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3], ARGV[1]), name}
 `;
 
 /**
- * Several members' rows at once (the `ranks` addition). KEYS: epoch, z, h; ARGV: members.
- * Returns nil when untrusted, else {epoch, negscores, ranks, values}, one element of each per
- * member in ARGV order: false and rank 0 for a member not on the board.
+ * Several members' rows at once (the `ranks` addition). KEYS: epoch, z, h[, names]; ARGV: members.
+ * Returns nil when untrusted, else {epoch, negscores, ranks, games values, names}, one element of
+ * each per member in ARGV order: false and rank 0 for a member not on the board.
  */
-export const READ_RANKS = `
-local epoch = redis.call('GET', KEYS[1])
+export const READ_RANKS = `${TRUSTED}${ROWS}
+local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
 if not epoch then return false end
 local scores = redis.call('ZMSCORE', KEYS[2], unpack(ARGV))
 local values = redis.call('HMGET', KEYS[3], unpack(ARGV))
@@ -170,18 +223,18 @@ for i = 1, #ARGV do
     ranks[i] = 0
   end
 end
-return {epoch, scores, ranks, values}
+return {epoch, scores, ranks, values, names(ARGV)}
 `;
 
 /**
  * The rows after a position in listing order (the `page` addition), as READ_RANGE answers.
- * KEYS: epoch, z, h; ARGV: the cursor's negscore and member ('' and '' for the top), row count.
- * The cursor need not be a row of the board (its user may have scored since): the start is the
- * number of rows ordered at or before it, found by ZRANK when its user still sits there, else by
- * a binary search over the positions of its tie group (ties are ordered by member bytes).
+ * KEYS: epoch, z, h[, names]; ARGV: the cursor's negscore and member ('' and '' for the top), row
+ * count. The cursor need not be a row of the board (its user may have scored since): the start is
+ * the number of rows ordered at or before it, found by ZRANK when its user still sits there, else
+ * by a binary search over the positions of its tie group (ties are ordered by member bytes).
  */
-export const READ_PAGE = `
-local epoch = redis.call('GET', KEYS[1])
+export const READ_PAGE = `${TRUSTED}${ROWS}
+local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
 if not epoch then return false end
 local start = 0
 if ARGV[1] ~= '' then
@@ -199,12 +252,7 @@ if ARGV[1] ~= '' then
     start = lo
   end
 end
-local m = redis.call('ZRANGE', KEYS[2], start, start + tonumber(ARGV[3]) - 1, 'WITHSCORES')
-if #m == 0 then return {epoch, 1, start, m, {}} end
-local members = {}
-for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
-local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
-return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members))}
+return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, start + tonumber(ARGV[3]) - 1, 'WITHSCORES'))
 `;
 
 /**
@@ -219,23 +267,25 @@ return 1
 
 /**
  * Finishes a rebuild: replays the updates logged while the copy was filled (version-checked, so
- * order does not matter), swaps the copy in and sets a fresh epoch. Refuses (returns nil) when the
- * rebuilding mark expired, since updates may then have gone unlogged.
- * Only the holder of the board's rebuild lock may swap. Announces the new generation ('!') on
- * the board's channel, so every instance's views of the board are read again.
+ * order does not matter), swaps the copy in and sets a fresh epoch (marked empty, '~', when the
+ * board has no players). Refuses (returns nil) when the rebuilding mark expired, since updates may
+ * then have gone unlogged. Only the holder of the board's rebuild lock may swap. Announces the new
+ * generation ('!') on the board's channel, so every instance's views of the board are read again.
  * KEYS: epoch, z, h, tz, th, log, rebuilding, lock, channel; ARGV: fresh epoch, lock token, expire-at
  * ('' for an all-time board, whose keys then live without a TTL).
  */
 export const REBUILD_SWAP = `${APPLY}${EXPIRE_AT}
 if redis.call('EXISTS', KEYS[7]) == 0 or redis.call('GET', KEYS[8]) ~= ARGV[2] then return false end
 local log = redis.call('LRANGE', KEYS[6], 0, -1)
-for i = 1, #log, 5 do
-  apply(KEYS[4], KEYS[5], log[i], log[i + 1], log[i + 2], log[i + 3], log[i + 4])
+for i = 1, #log, 3 do
+  apply(KEYS[4], KEYS[5], log[i], log[i + 1], log[i + 2])
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]); redis.call('PERSIST', KEYS[2]) else redis.call('DEL', KEYS[2]) end
 if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]); redis.call('PERSIST', KEYS[3]) else redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[6], KEYS[7])
-redis.call('SET', KEYS[1], ARGV[1])
+local generation = ARGV[1]
+if redis.call('EXISTS', KEYS[2]) == 0 then generation = generation .. '~' end
+redis.call('SET', KEYS[1], generation)
 expire_at(ARGV[3], KEYS[1], KEYS[2], KEYS[3])
 redis.call('SPUBLISH', KEYS[9], '!')
 return ARGV[1]

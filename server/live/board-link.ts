@@ -1,9 +1,10 @@
 /**
  * The live feeds' link to Redis: which feeds read which board, the sharded subscription to each
- * such board's change channel, and whether the link can be trusted to have delivered every notice
- * (it is up, and has not dropped since the feeds were last told to start over).
+ * such board's change channel and to the one channel announcing renames, and whether the link can
+ * be trusted to have delivered every notice (it is up, and has not dropped since the feeds were
+ * last told to start over).
  */
-import { boardKeys, parseChangeNotices, type ChangeNotice } from '../index/keys.ts';
+import { boardKeys, namesKeys, parseChangeNotices, parseRenames, type ChangeNotice } from '../index/keys.ts';
 import type { Logger } from '../log.ts';
 import type { RedisClient } from '../store/redis.ts';
 import type { Feed } from './feed.ts';
@@ -11,6 +12,8 @@ import type { Feed } from './feed.ts';
 export interface BoardLinkEvents {
   /** A change notice for a source board (from any instance). */
   notice(board: string, notice: ChangeNotice): void;
+  /** A user's name changed (committed on any instance): every view showing the user is stale. */
+  renamed(userId: number): void;
   /** The link came back after a drop: notices may have been lost. */
   resumed(): void;
 }
@@ -20,6 +23,7 @@ export class BoardLink {
   /** Feeds by the board they read: a board's own feed, and a current-period board's feed on its period. */
   private readonly bySource = new Map<string, Set<Feed>>();
   private wasDown = false;
+  private hearsRenames = false;
 
   constructor(
     private readonly subscriber: RedisClient,
@@ -28,22 +32,38 @@ export class BoardLink {
   ) {}
 
   start(events: BoardLinkEvents): void {
+    const names = namesKeys(this.redisPrefix).channel;
+    // A rename is one notice for every board (names live once per user in the index). Missed
+    // while Redis is down, it is covered like any notice: the feeds start over when the link is
+    // back, and the periodic re-read bounds it meanwhile.
+    const subscribeNames = () => {
+      this.subscriber.ssubscribe(names).then(
+        () => (this.hearsRenames = true),
+        (err: unknown) => this.log.warn({ err }, 'live: cannot subscribe to renames yet; will retry when Redis is back'),
+      );
+    };
     this.subscriber.on('smessage', (channel: string, message: string) => {
+      if (channel === names) {
+        for (const userId of parseRenames(message)) events.renamed(userId);
+        return;
+      }
       const board = this.channels.get(channel);
       if (board === undefined) return;
       for (const notice of parseChangeNotices(message)) events.notice(board, notice);
     });
     this.subscriber.on('close', () => (this.wasDown = true));
     this.subscriber.on('ready', () => {
+      if (!this.hearsRenames) subscribeNames();
       if (!this.wasDown) return;
       this.wasDown = false;
       events.resumed();
     });
+    subscribeNames();
   }
 
   /** True while every notice published since the feeds last started over has reached us. */
   get up(): boolean {
-    return this.subscriber.status === 'ready' && !this.wasDown;
+    return this.subscriber.status === 'ready' && !this.wasDown && this.hearsRenames;
   }
 
   /** The feeds reading `board`. */

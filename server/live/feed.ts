@@ -79,9 +79,13 @@ export class Feed {
   affectedBy(n: ChangeNotice): boolean {
     if (n.generation) return true;
     if (this.view.length < VIEW_SIZE || this.members.has(n.userId)) return true;
-    if (n.games < 0) return false; // a rename of someone outside the view
     const last = this.view[this.view.length - 1]!;
     return n.total > last.total_score || (n.total === last.total_score && n.userId < last.user_id);
+  }
+
+  /** Whether the user is in the view: a rename of anyone else cannot change it. */
+  shows(userId: number): boolean {
+    return this.members.has(userId);
   }
 
   group(limit: number): Group {

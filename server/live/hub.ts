@@ -80,6 +80,7 @@ export class LiveHub {
     const { options } = this.d;
     this.link.start({
       notice: (board, notice) => this.noteChange(board, notice),
+      renamed: (userId) => this.noteRename(userId),
       resumed: () => {
         // Notices may have been missed while disconnected: every group starts over.
         for (const feed of this.feeds.values()) {
@@ -151,6 +152,15 @@ export class LiveHub {
     if (!feeds) return;
     for (const feed of feeds) {
       if (!feed.affectedBy(notice)) continue;
+      feed.dirty = true;
+      if (feed.dirtySince === 0) feed.dirtySince = performance.now();
+    }
+  }
+
+  /** A user was renamed (here, or through pub/sub elsewhere): views showing them are read again. */
+  noteRename(userId: number): void {
+    for (const feed of this.feeds.values()) {
+      if (!feed.shows(userId)) continue;
       feed.dirty = true;
       if (feed.dirtySince === 0) feed.dirtySince = performance.now();
     }

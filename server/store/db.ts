@@ -6,6 +6,8 @@ import postgres from 'postgres';
 import type { Logger } from '../log.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
+/** A transaction of `Sql` (the callback argument of `sql.begin`). */
+export type Tx = postgres.TransactionSql<{ bigint: number }>;
 
 export interface DbOptions {
   url: string;

@@ -1,14 +1,22 @@
 /**
  * The migrator: applies `sql/NNN_name.sql` files in order, each in its own transaction, and records
  * them in `schema_migrations`. An advisory lock makes instances starting together apply each once.
+ * A file may have a step in JavaScript (data SQL cannot compute), run right after it in the same
+ * transaction.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Sql } from './db.ts';
+import type { Sql, Tx } from './db.ts';
+import { backfillNameKeys } from './name-keys.ts';
 
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 const FILE_PATTERN = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 const LOCK_KEY = 7_340_113; // arbitrary, fixed: the advisory lock id for migrations
+
+/** The JavaScript steps of migration files, by file name. */
+const AFTER_FILE: Readonly<Record<string, (tx: Tx) => Promise<void>>> = {
+  '006_name_keys.sql': backfillNameKeys, // the key of a name is protocol/names.ts nameKey
+};
 
 export interface Migration {
   version: number;
@@ -38,6 +46,7 @@ export async function migrate(sql: Sql, dir: string = SQL_DIR): Promise<number[]
       if (done.has(m.version)) continue;
       const text = await readFile(`${dir}/${m.file}`, 'utf8');
       await tx.unsafe(text);
+      await AFTER_FILE[m.file]?.(tx);
       await tx`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`;
       applied.push(m.version);
     }

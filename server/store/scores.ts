@@ -2,7 +2,7 @@
  * PostgreSQL queries of the leaderboard: the submit call and every read, used directly when the
  * rank index cannot serve. Thin: ranking arithmetic lives in ranking.ts.
  */
-import type { Entry, HistoryReply, PageCursor, SubmitRequest } from '../../protocol/index.ts';
+import { defaultUsername, nameKey, type Entry, type HistoryReply, type PageCursor, type SubmitRequest } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
 import type { Sql } from './db.ts';
 
@@ -34,7 +34,11 @@ export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixe
   return row!;
 }
 
-/** Many submits in one transaction and one round trip; one result per request, in order. */
+/**
+ * Many submits in one transaction and one round trip; one result per request, in order. Each row
+ * carries the key of the name it may write (its username's, or its default name's for a new
+ * user): uniqueness is on the key (sql/006).
+ */
 export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date, suffixes: readonly string[]): Promise<SubmitResult[]> {
   const rows = await sql<(SubmitResult & { ord: number })[]>`
     SELECT * FROM lb_submit_windows(
@@ -44,9 +48,19 @@ export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[], dead
       ${sql.array(reqs.map((r) => r.score), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.game_mode), 25)}::text[],
       ${sql.array(reqs.map((r) => r.username ?? null) as string[], 25)}::text[],
-      ${sql.array(reqs.map((r) => r.submission_id ?? null) as string[], 25)}::text[])`;
+      ${sql.array(reqs.map((r) => r.submission_id ?? null) as string[], 25)}::text[],
+      ${sql.array(reqs.map((r) => nameKey(r.username ?? defaultUsername(r.user_id))), 25)}::text[])`;
   if (rows.length !== reqs.length) throw new Error(`lb_submit_windows returned ${rows.length} rows for ${reqs.length} submits`);
   return rows.sort((a, b) => a.ord - b.ord);
+}
+
+/** The user's global totals when `submissionId` is committed for them (the submit is a retry), else undefined. */
+export async function committedTotals(sql: Sql, userId: number, submissionId: string): Promise<{ total_score: number; games_played: number } | undefined> {
+  const [row] = await sql<{ total_score: number; games_played: number }[]>`
+    SELECT l.total_score, l.games_played
+    FROM game_sessions s JOIN leaderboard l ON l.board = 'global' AND l.user_id = s.user_id
+    WHERE s.user_id = ${userId} AND s.submission_id = ${submissionId}`;
+  return row;
 }
 
 export interface UserTotals extends Row {}
@@ -59,8 +73,19 @@ export async function userOnBoard(sql: Sql, board: string, userId: number): Prom
   return row;
 }
 
+export async function usernameOf(sql: Sql, userId: number): Promise<string | undefined> {
+  const [row] = await sql<{ username: string }[]>`SELECT username FROM users WHERE user_id = ${userId}`;
+  return row?.username;
+}
+
+/**
+ * The user named `username`: exactly, or else by key (so `alice` finds `Alice`). The exact match
+ * comes first, for a name stored before sql/006 whose key another user holds (its key is NULL).
+ */
 export async function userIdByName(sql: Sql, username: string): Promise<number | undefined> {
-  const [row] = await sql<{ user_id: number }[]>`SELECT user_id FROM users WHERE username = ${username}`;
+  const [row] = await sql<{ user_id: number }[]>`
+    SELECT user_id FROM users WHERE username = ${username} OR name_key = ${nameKey(username)}
+    ORDER BY username = ${username} DESC LIMIT 1`;
   return row?.user_id;
 }
 
@@ -224,6 +249,14 @@ export async function listLiveBoards(sql: Sql, suffixes: readonly string[]): Pro
   ).map((r) => r.board);
 }
 
+/** Those of `userIds` that have a row on `board`. */
+export async function usersOnBoard(sql: Sql, board: string, userIds: readonly number[]): Promise<Set<number>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await sql<{ user_id: number }[]>`
+    SELECT user_id FROM leaderboard WHERE board = ${board} AND user_id = ANY(${sql.array(userIds as number[], 20)})`;
+  return new Set(rows.map((r) => Number(r.user_id)));
+}
+
 /** Matches the ids of window boards as stored (`<family>:<window>:<period>`). */
 const WINDOW_BOARD_RE = ':(daily|weekly|monthly):';
 
@@ -232,7 +265,10 @@ export interface IndexRow extends Row {
   name_version: number;
 }
 
-/** Streams a board's rows in chunks from one consistent snapshot (for rebuilding the index). */
+/**
+ * Streams a board's rows in chunks from one consistent snapshot (for rebuilding the index); resolves
+ * once `onChunk` has finished with every chunk. No chunk is passed for a board without rows.
+ */
 export async function streamBoard(
   sql: Sql,
   board: string,
@@ -254,10 +290,16 @@ export async function streamBoard(
             JOIN users u USING (user_id)
             JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
             WHERE l.board = ${board}`;
-    await query.cursor(chunkSize, async (rows) => {
+    // postgres.js awaits the callback for every chunk but the last, which it calls as the query
+    // completes and leaves running: it is awaited here (and its failure surfaced, not dropped).
+    let last: Promise<void> = Promise.resolve();
+    await query.cursor(chunkSize, (rows) => {
       count += rows.length;
-      await onChunk(rows);
+      last = onChunk(rows);
+      last.catch(() => undefined); // awaited below; until then not an unhandled rejection
+      return last;
     });
+    await last;
   });
   return count;
 }

@@ -110,10 +110,14 @@ export const frameLike: fc.Arbitrary<Bytes> = fc
 
 export const gameMode = fc.stringMatching(/^[a-z0-9_-]{1,32}$/);
 export const board = fc.oneof(fc.constant('global'), gameMode.map((m) => `mode:${m}`));
-export const username = fc.oneof(
-  fc.string({ unit: 'binary', minLength: 1, maxLength: 32 }),
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }),
-).filter((s) => !/\p{Cc}/u.test(s) && !/[\uD800-\uDFFF]/u.test(s) && [...s].length <= 32);
+/**
+ * Names that may be taken: random text with what names refuse taken out (control, format,
+ * private-use, unassigned and invisible characters; whitespace at either end).
+ */
+export const username = fc
+  .oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 32 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }))
+  .map((s) => s.replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]/gu, '').replace(/^\s+|\s+$/gu, ''))
+  .filter((s) => s.length > 0 && [...s].length <= 32);
 /** Valid ids: any well-formed text without NUL (PostgreSQL text cannot hold it). */
 export const submissionId = fc
   .string({ unit: 'binary', minLength: 1, maxLength: 64 })

@@ -4,7 +4,7 @@
  */
 import type { RedisClient as Redis } from '../../server/store/redis.ts';
 import { percentile, type Entry, type RankReply } from '../../protocol/index.ts';
-import { boardKeys, fromMember, parseUserValue, toMember } from '../../server/index/keys.ts';
+import { boardKeys, fromMember, namesKeys, parseNameValue, toMember } from '../../server/index/keys.ts';
 import { connect, type Sql } from '../../server/store/db.ts';
 
 export interface TruthRow {
@@ -35,41 +35,47 @@ export async function truth(sql: Sql): Promise<Map<string, TruthRow[]>> {
 }
 
 /**
- * Differences between the index and PostgreSQL (empty when they agree): every board has an epoch,
- * its sorted set holds exactly PostgreSQL's users with score -total, and its hash holds
- * "<games>:<version>:<name>" with PostgreSQL's games and name. A name's version is the user's
- * global games_played when it was written: equal to it on `global`, between the board's games
- * and it elsewhere.
+ * Differences between the index and PostgreSQL (empty when they agree): every board has an epoch
+ * (marked empty, '~', exactly when it has no rows), its sorted set holds exactly PostgreSQL's
+ * users with score -total, and its hash holds "<games>" with PostgreSQL's games; the names hash
+ * holds "<version>:<name>" for every user on a board, with PostgreSQL's name and, as version, the
+ * user's global games_played (every commit writes its name with it).
  */
 export async function indexDiff(redis: Redis, sql: Sql, prefix: string, limit = 20): Promise<string[]> {
   const diffs: string[] = [];
+  const users = new Map<number, TruthRow>();
   for (const [board, rows] of await truth(sql)) {
     const k = boardKeys(prefix, board);
     const [epoch, zflat, hash] = await Promise.all([redis.get(k.epoch), redis.zrange(k.z, '0', '-1', 'WITHSCORES'), redis.hgetall(k.h)]);
     if (epoch === null) diffs.push(`${board}: no epoch`);
+    else if (epoch.endsWith('~') !== (rows.length === 0)) diffs.push(`${board}: epoch ${epoch} with ${rows.length} rows`);
     const z = new Map<string, number>();
     for (let i = 0; i < zflat.length; i += 2) z.set(zflat[i]!, Number(zflat[i + 1]));
     for (const row of rows) {
+      users.set(row.user_id, row);
       const member = toMember(row.user_id);
       const where = `${board} user ${row.user_id}`;
       const score = z.get(member);
       if (score !== -row.total_score) diffs.push(`${where}: zset score ${score}, PostgreSQL total ${row.total_score}`);
       const value = hash[member];
-      if (value === undefined) {
-        diffs.push(`${where}: no hash row`);
-        continue;
-      }
-      const v = parseUserValue(value);
-      if (v.games !== row.games_played) diffs.push(`${where}: hash games ${v.games}, PostgreSQL ${row.games_played}`);
-      if (v.name !== row.username) diffs.push(`${where}: hash name "${v.name}", PostgreSQL "${row.username}"`);
-      const versionOk = board === 'global' ? v.version === row.global_games : v.version >= row.games_played && v.version <= row.global_games;
-      if (!versionOk) diffs.push(`${where}: name version ${v.version}, games ${row.games_played}, global games ${row.global_games}`);
+      if (value === undefined) diffs.push(`${where}: no hash row`);
+      else if (Number(value) !== row.games_played) diffs.push(`${where}: hash games ${value}, PostgreSQL ${row.games_played}`);
     }
     const known = new Set(rows.map((r) => toMember(r.user_id)));
     for (const member of z.keys()) if (!known.has(member)) diffs.push(`${board}: zset has user ${fromMember(member)} that PostgreSQL has not`);
     for (const member of Object.keys(hash)) if (!known.has(member)) diffs.push(`${board}: hash has user ${fromMember(member)} that PostgreSQL has not`);
-    if (diffs.length >= limit) break;
+    if (diffs.length >= limit) return diffs.slice(0, limit);
   }
+  const ids = [...users.keys()];
+  const names = ids.length > 0 ? await redis.hmget(namesKeys(prefix).names, ...ids.map(toMember)) : [];
+  ids.forEach((id, i) => {
+    const row = users.get(id)!;
+    const value = names[i];
+    if (value == null) return void diffs.push(`user ${id}: no name in the index`);
+    const v = parseNameValue(value);
+    if (v.name !== row.username) diffs.push(`user ${id}: name "${v.name}", PostgreSQL "${row.username}"`);
+    if (v.version !== row.global_games) diffs.push(`user ${id}: name version ${v.version}, global games ${row.global_games}`);
+  });
   return diffs.slice(0, limit);
 }
 

@@ -2,7 +2,7 @@
  * A reference model of the contract's ranking rules, written as plainly as possible: the tests
  * compare the server's every answer with it.
  */
-import { GLOBAL_BOARD, modeBoard, percentile, type Entry } from '../../protocol/index.ts';
+import { GLOBAL_BOARD, mayUseUsername, modeBoard, nameKey, percentile, type Entry } from '../../protocol/index.ts';
 
 interface Totals {
   total: number;
@@ -21,8 +21,10 @@ export class Model {
       return { kind: 'ok' as const, reply: { ...this.globalTotals(r.user_id), duplicate: true } };
     }
     if (r.username !== undefined) {
-      if (/^player[0-9]+$/.test(r.username) && r.username !== `player${r.user_id}`) return { kind: 'conflict' as const };
-      for (const [id, name] of this.names) if (id !== r.user_id && name === r.username) return { kind: 'conflict' as const };
+      // Names are one name when their keys are (protocol/names.ts); default names are reserved.
+      if (!mayUseUsername(r.user_id, r.username)) return { kind: 'conflict' as const };
+      const key = nameKey(r.username);
+      for (const [id, name] of this.names) if (id !== r.user_id && nameKey(name) === key) return { kind: 'conflict' as const };
       this.names.set(r.user_id, r.username);
     } else if (!this.names.has(r.user_id)) {
       this.names.set(r.user_id, `player${r.user_id}`);

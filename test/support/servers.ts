@@ -14,7 +14,7 @@ import { createLogger } from '../../server/log.ts';
 import { Connection, type WebSocketCtor } from '../../client/sdk/connection.ts';
 import type { FreshStores } from './stores.ts';
 
-export const TEST_SECRET = 'test-secret-0123456789abcdef';
+export const TEST_SECRET = 'test-secret-0123456789abcdef-0123456789';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function storeEnv(stores: FreshStores, extra: Record<string, string> = {}): Record<string, string> {
@@ -43,8 +43,10 @@ export async function startTestApp(stores: FreshStores, extra: Record<string, st
   return app;
 }
 
+/** A token of `role`; player tokens must expire, so they get an hour from now. */
 export function token(role: Role, sub?: string, secret = TEST_SECRET): string {
-  return signToken({ sub: sub ?? role, role }, secret);
+  const iat = Math.floor(Date.now() / 1000);
+  return signToken({ sub: sub ?? role, role, ...(role === 'player' ? { iat, exp: iat + 3600 } : {}) }, secret);
 }
 
 export function connectWs(port: number, tokenValue?: string): Promise<Connection> {

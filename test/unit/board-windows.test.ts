@@ -96,7 +96,7 @@ describe('board ids', () => {
 });
 
 describe('BOARD_WINDOWS', () => {
-  const env = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(16) };
+  const env = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) };
   it('defaults to every window, and may be narrowed or emptied', () => {
     expect(loadConfig(env).boardWindows).toEqual(['daily', 'weekly', 'monthly']);
     expect(loadConfig({ ...env, BOARD_WINDOWS: 'weekly' }).boardWindows).toEqual(['weekly']);

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
     expect(loadConfig({})).toMatchObject({
       env: 'development',
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8000,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/leaderboard',
       redisUrl: 'redis://127.0.0.1:6379',
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       PORT: '0',
       DATABASE_URL: 'postgresql://u:p@db:5433/lb',
       REDIS_URL: 'rediss://cache:6380',
-      JWT_SECRET: 'x'.repeat(16),
+      JWT_SECRET: 'x'.repeat(32),
       DIFF_TICK_MS: '20',
       NODE_ENV: 'production',
     });
@@ -71,13 +71,90 @@ describe('loadConfig', () => {
 
   it('requires JWT_SECRET in production', () => {
     expect(configError({ NODE_ENV: 'production' })).toContain('JWT_SECRET');
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(16) }).jwtSecret).toBe('s'.repeat(16));
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) }).jwtSecret).toBe('s'.repeat(32));
   });
 
   it('counts empty strings as unset', () => {
     const c = loadConfig({ PORT: '', HOST: '', LOG_LEVEL: '', JWT_SECRET: '', REDIS_PREFIX: undefined });
-    expect(c).toMatchObject({ port: 8000, host: '0.0.0.0', logLevel: 'info', jwtSecret: undefined, redisPrefix: 'lb' });
+    expect(c).toMatchObject({ port: 8000, host: '127.0.0.1', logLevel: 'info', jwtSecret: undefined, redisPrefix: 'lb' });
     expect(configError({ NODE_ENV: 'production', JWT_SECRET: '' })).toContain('JWT_SECRET');
+  });
+
+  describe('JWT secrets', () => {
+    const S32 = 's'.repeat(32);
+    it.each([
+      ['31 bytes', 's'.repeat(31), /at least 32 bytes/],
+      ['16 spaces', ' '.repeat(16), /blank/],
+      ['40 spaces', ' '.repeat(40), /blank/],
+      ['tabs and newlines', '\t\n'.repeat(20), /blank/],
+      ['15 two-byte characters (30 bytes)', 'é'.repeat(15), /at least 32 bytes/],
+    ])('JWT_SECRET of %s is refused, in production and out of it', (_label, value, why) => {
+      for (const NODE_ENV of ['production', 'development', 'test']) {
+        const message = configError({ NODE_ENV, JWT_SECRET: value });
+        expect(message).toContain('JWT_SECRET');
+        expect(message).toMatch(why);
+      }
+    });
+
+    it('32 bytes is enough, counted in bytes not characters', () => {
+      expect(loadConfig({ JWT_SECRET: S32 }).jwtSecret).toBe(S32);
+      expect(loadConfig({ JWT_SECRET: 'é'.repeat(16) }).jwtSecret).toBe('é'.repeat(16));
+    });
+
+    it('JWT_PREVIOUS_SECRETS: every entry obeys the same rule', () => {
+      expect(loadConfig({ JWT_SECRET: S32, JWT_PREVIOUS_SECRETS: `${'a'.repeat(32)}, ${'b'.repeat(40)}` }).jwtPreviousSecrets).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
+      expect(configError({ JWT_SECRET: S32, JWT_PREVIOUS_SECRETS: `${'a'.repeat(32)},short-old-secret-16` })).toMatch(/JWT_PREVIOUS_SECRETS\.1: must be at least 32 bytes/);
+      expect(configError({ JWT_SECRET: S32, JWT_PREVIOUS_SECRETS: ' '.repeat(40) })).toMatch(/JWT_PREVIOUS_SECRETS\.0: must not be blank/);
+      expect(configError({ JWT_SECRET: S32, JWT_PREVIOUS_SECRETS: `${'a'.repeat(32)},,${'b'.repeat(32)}` })).toMatch(/JWT_PREVIOUS_SECRETS\.1: must not be blank/);
+    });
+
+    it('token rules: defaults and what is set', () => {
+      expect(loadConfig({})).toMatchObject({ jwtAudience: undefined, jwtIssuer: undefined, jwtLeewayS: 30, jwtMaxPlayerTtlS: 86_400, jwtJwksFile: undefined });
+      expect(
+        loadConfig({ JWT_AUDIENCE: 'leaderboard', JWT_ISSUER: 'https://id.example', JWT_LEEWAY_S: '5', JWT_MAX_PLAYER_TTL_S: '3600', JWT_JWKS_FILE: '/etc/lb/jwks.json' }),
+      ).toMatchObject({ jwtAudience: 'leaderboard', jwtIssuer: 'https://id.example', jwtLeewayS: 5, jwtMaxPlayerTtlS: 3600, jwtJwksFile: '/etc/lb/jwks.json' });
+    });
+
+    it.each([
+      ['JWT_LEEWAY_S', '-1'],
+      ['JWT_LEEWAY_S', '301'],
+      ['JWT_LEEWAY_S', '1.5'],
+      ['JWT_MAX_PLAYER_TTL_S', '0'],
+      ['JWT_MAX_PLAYER_TTL_S', 'forever'],
+    ])('%s=%j is an error naming it', (name, value) => {
+      expect(configError({ [name]: value })).toContain(name);
+    });
+  });
+
+  describe('listen address (HOST)', () => {
+    const S32 = 's'.repeat(32);
+    it('defaults to loopback outside production and to every address in production', () => {
+      expect(loadConfig({}).host).toBe('127.0.0.1');
+      expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
+      expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET: S32 }).host).toBe('127.0.0.1');
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: S32 }).host).toBe('0.0.0.0');
+    });
+
+    it('a HOST that is set is used', () => {
+      expect(loadConfig({ HOST: '0.0.0.0', JWT_SECRET: S32 }).host).toBe('0.0.0.0');
+      expect(loadConfig({ NODE_ENV: 'production', HOST: '127.0.0.1', JWT_SECRET: S32 }).host).toBe('127.0.0.1');
+    });
+
+    it.each(['127.0.0.1', '127.1.2.3', '::1', 'localhost'])('without JWT_SECRET, loopback %s is allowed', (HOST) => {
+      expect(loadConfig({ HOST }).host).toBe(HOST);
+    });
+
+    it.each(['0.0.0.0', '::', '10.0.0.5', '192.168.1.20', 'lb.example', '127.0.0.1.example'])(
+      'without JWT_SECRET, %s is refused (the dev token would be usable from outside)',
+      (HOST) => {
+        for (const NODE_ENV of ['development', 'test']) {
+          const message = configError({ NODE_ENV, HOST });
+          expect(message).toContain('JWT_SECRET');
+          expect(message).toContain(HOST);
+        }
+        expect(loadConfig({ HOST, JWT_SECRET: S32 }).host).toBe(HOST);
+      },
+    );
   });
 
   it('ignores unrelated variables', () => {

@@ -86,10 +86,11 @@ describe('fields', () => {
   });
 
   it('accepts the bounds', () => {
-    expectOk(parse({ op: 'submit', user_id: 2 ** 53 - 1, score: 1e9, game_mode: 'a'.repeat(32), username: '😀'.repeat(32), submission_id: '😀'.repeat(64) }));
+    // Through the codec: it writes 2^53 - 1 as int64, where a plain msgpackr would write a float64.
+    expectOk(encodeAndParse({ op: 'submit', user_id: 2 ** 53 - 1, score: 1e9, game_mode: 'a'.repeat(32), username: '😀'.repeat(32), submission_id: '😀'.repeat(64) }));
     expectOk(parse({ op: 'top', limit: 1 }));
     expectOk(parse({ op: 'around', user_id: 1, radius: 50 }));
-    expectOk(parse({ op: 'history', user_id: 1, limit: 100, offset: 2 ** 40 }));
+    expectOk(encodeAndParse({ op: 'history', user_id: 1, limit: 100, offset: 2 ** 40 }));
   });
 });
 
@@ -121,5 +122,68 @@ describe('non-standard MessagePack', () => {
   it('an extension value (fixext type 0, which msgpackr reads as undefined) in a known field is refused', () => {
     const frame = Buffer.concat([Uint8Array.of(0x83), str('op'), str('top'), str('rid'), Uint8Array.of(4), str('limit'), Uint8Array.of(0xd4, 0, 0)]);
     expect(parseFrame(frame, true).ok).toBe(false);
+  });
+});
+
+describe('integers mean integers', () => {
+  const f32 = (x: number) => {
+    const b = Buffer.alloc(5);
+    b[0] = 0xca;
+    b.writeFloatBE(x, 1);
+    return b;
+  };
+  const f64 = (x: number) => {
+    const b = Buffer.alloc(9);
+    b[0] = 0xcb;
+    b.writeDoubleBE(x, 1);
+    return b;
+  };
+  /** A fixmap whose values are raw bytes. */
+  const rawMap = (entries: [Uint8Array, Uint8Array][]) => Buffer.concat([Buffer.of(0x80 | entries.length), ...entries.flat()]);
+  const key = (k: string) => packr.pack(k);
+
+  it.each([
+    ['score', { op: 'submit', user_id: 1, game_mode: 'm' }],
+    ['user_id', { op: 'submit', score: 5, game_mode: 'm' }],
+    ['limit', { op: 'top' }],
+    ['radius', { op: 'around', user_id: 1 }],
+  ] as const)('a whole-number float for %s is refused, as float32 and as float64', (field, rest) => {
+    for (const float of [f32(5), f64(5)]) {
+      const entries: [Uint8Array, Uint8Array][] = Object.entries({ ...rest, rid: 9 }).map(([k, v]) => [key(k), packr.pack(v)]);
+      entries.push([key(field), float]);
+      expect(expectBad(parseFrame(rawMap(entries), true), 9)).toBe(`${field}: must be an integer (sent as a MessagePack float)`);
+    }
+  });
+
+  it('a float rid is refused, with no rid to answer under', () => {
+    expect(expectBad(parseFrame(rawMap([[key('op'), key('ping')], [key('rid'), f64(3)]]), true), undefined)).toMatch(/^rid: must be an integer/);
+  });
+
+  it('a float inside a known field is refused, one in an unknown field ignored', () => {
+    const userIds = Buffer.concat([Buffer.of(0x92, 0x01), f64(2)]);
+    expect(expectBad(parseFrame(rawMap([[key('op'), key('ranks')], [key('rid'), Buffer.of(4)], [key('user_ids'), userIds]]), true), 4)).toBe(
+      'user_ids.1: must be an integer (sent as a MessagePack float)',
+    );
+    expectOk(parseFrame(rawMap([[key('op'), key('top')], [key('later'), f64(1.5)], [key('x'), Buffer.concat([Buffer.of(0x81), key('y'), f32(2)])]]), true));
+  });
+
+  it('map entries whose key is not a string are unknown fields: ignored, the frame served', () => {
+    const binKey = Buffer.of(0xc4, 0x02, 0x6f, 0x70); // bin "op"
+    const mapKey = Buffer.concat([Buffer.of(0x81), key('a'), Buffer.of(1)]);
+    const p = expectOk(
+      parseFrame(rawMap([[key('op'), key('top')], [key('rid'), Buffer.of(5)], [binKey, key('submit')], [mapKey, Buffer.of(2)], [Buffer.of(7), Buffer.of(3)], [Buffer.of(0xc0), Buffer.of(0xc3)]]), true),
+    );
+    expect(p).toMatchObject({ op: 'top', rid: 5, req: { limit: 10, board: 'global' } });
+  });
+
+  it('a __proto__ key is an unknown field, not a prototype', () => {
+    const p = expectOk(parseFrame(rawMap([[key('op'), key('top')], [key('__proto__'), Buffer.concat([Buffer.of(0x81), key('limit'), Buffer.of(99)])]]), true));
+    expect(p.req).toEqual({ limit: 10, board: 'global' });
+  });
+
+  it('a string that is not UTF-8 is refused with our reason, never a decoder internal', () => {
+    const bad = Buffer.of(0xa2, 0xc3, 0x28);
+    const msg = expectBad(parseFrame(rawMap([[key('op'), key('top')], [key('board'), bad]]), true), undefined);
+    expect(msg).toBe('frame is not standard MessagePack: a string is not valid UTF-8');
   });
 });

@@ -8,7 +8,8 @@ import type { RowChange } from '../../sdk/live-view.ts';
 export type PlayerLookup = { user_id: number } | { username: string };
 
 /**
- * "42" or "#42" is a user id; anything else is a username, as typed (names are case-sensitive).
+ * "42" or "#42" is a user id; anything else is a username, as typed (the server finds the exact
+ * name, else one with the same key: case and look-alikes do not matter, see protocol/names.ts).
  * A name made of digits can still be found by writing it in quotes: "\"1234\"".
  */
 export function parsePlayerQuery(text: string): PlayerLookup | { error: string } {
