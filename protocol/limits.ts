@@ -18,3 +18,10 @@ export const SUBSCRIBE_LIMIT = { min: 1, max: 100, default: 10 } as const;
 export const RANKS_USER_IDS = { min: 1, max: 100 } as const;
 /** Page sizes of `page`: the same bounds and default as `top`. */
 export const PAGE_LIMIT = TOP_LIMIT;
+
+/**
+ * While the rank index cannot give a submit's rank (Redis away, the board rebuilding), PostgreSQL
+ * counts at most this many players ahead of it: a submit never costs work that grows with the
+ * number of players. Past it the reply's rank is this plus one, with `rank_exact: false`.
+ */
+export const SUBMIT_RANK_COUNT_CAP = 100;

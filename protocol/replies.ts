@@ -32,6 +32,11 @@ export const submitReply = z.object({
   games_played: count,
   rank,
   duplicate: z.boolean(),
+  /**
+   * Addition to v1, present (and false) only when the rank index could not give this rank: `rank`
+   * is then exact up to SUBMIT_RANK_COUNT_CAP and otherwise that cap plus one, a lower bound.
+   */
+  rank_exact: z.literal(false).optional(),
 });
 
 export const rankReply = z.object({

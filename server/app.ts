@@ -12,7 +12,7 @@ import { parseJwks, type PublicKeys } from './auth/jwks.ts';
 import { keyring, signToken } from './auth/jwt.ts';
 import type { Config } from './config.ts';
 import { HttpEdge } from './http.ts';
-import { IndexJournal } from './index/journal.ts';
+import { InstanceHeartbeat } from './index/heartbeat.ts';
 import { checkEviction } from './index/eviction.ts';
 import { IndexMaintainer } from './index/maintainer.ts';
 import { RankIndex } from './index/rank-index.ts';
@@ -25,8 +25,9 @@ import { ModeGate, postgresModeStore } from './limits/game-modes.ts';
 import { LiveHub } from './live/hub.ts';
 import { requestHandlers } from './ops.ts';
 import { EMPTY_BOARD_CONFIG, applyBoardConfig, parseBoardConfig, type BoardConfig } from './board-config.ts';
+import { PendingUpdates } from './store/pending.ts';
 import { createRedis, createSubscriber, describeTarget, type RedisClient, type RedisTarget } from './store/redis.ts';
-import { clockSkewMs, connect, ensureDatabase, type Sql } from './store/db.ts';
+import { clockSkewMs, connect, ensureDatabase, withDeadline, type Sql } from './store/db.ts';
 import { SubmitPipeline } from './submit-pipeline.ts';
 import { migrate } from './store/migrate.ts';
 import { uWS, type us_listen_socket } from './uws.ts';
@@ -185,7 +186,8 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
 
   const metrics = createMetrics();
   const index = new RankIndex(redis, config.redisPrefix);
-  const journal = new IndexJournal(redis, config.redisPrefix, log);
+  const heartbeat = new InstanceHeartbeat(redis, config.redisPrefix, log);
+  const pending = new PendingUpdates(sql, heartbeat.instanceId, log);
   const currentPeriods = () => periodSuffixes(config.boardWindows, clock.now());
   const maintainer = new IndexMaintainer(
     index,
@@ -193,8 +195,10 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     log,
     config.indexCheckIntervalMs,
     { rebuilt: () => metrics.rebuilds.inc() },
-    journal,
+    heartbeat,
     currentPeriods,
+    // A batch and its late settling take at most three deadlines: a record older than that is stale.
+    Math.max(10_000, 3 * config.pgQueryTimeoutMs),
   );
   let live: LiveHub | undefined = undefined;
   const modes = new ModeGate(
@@ -221,7 +225,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     sql,
     index,
     maintainer,
-    journal,
+    pending,
     metrics,
     log,
     maxBatch: config.groupCommitMax,
@@ -327,14 +331,15 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     10_000,
   );
 
+  // Before the first commit can happen: a pending record's owner must be seen alive.
+  await heartbeat.start();
   const listenSocket = await listen(app, config.host, config.port);
   const port = uWS.us_socket_local_port(listenSocket);
   log.info({ host: config.host, port }, 'listening');
 
-  journal.start();
   maintainer.start();
   // Reads are served while the index rebuilds: untrusted boards fall back to PostgreSQL.
-  const indexReady = maintainer.rebuildAll().catch((err: unknown) => {
+  const indexReady = maintainer.recover(config.pgQueryTimeoutMs).catch((err: unknown) => {
     log.error({ err }, 'start-up rebuild of the rank index failed; the periodic check will retry');
   });
 
@@ -349,10 +354,15 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
       if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
       sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
       hub.stop();
+      // Batches still committing finish (or reach their deadline) and clear their pending rows;
+      // what is left after that stays recorded for another instance.
+      if (!(await writes.idle(config.pgQueryTimeoutMs))) log.warn('shutdown with submit batches still settling; their boards are left to other instances');
       modes.stop();
       stopHitRate();
       await maintainer.stop();
-      await journal.stop();
+      // Bounded: records whose delete does not get through only cost another instance a rebuild.
+      await withDeadline(pending.flush(), config.pgQueryTimeoutMs).catch((err: unknown) => log.warn({ err }, 'could not clear applied index updates at shutdown'));
+      await heartbeat.stop();
       await sql.end({ timeout: 5 });
       redis.disconnect();
       subscriber.disconnect();

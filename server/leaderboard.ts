@@ -5,6 +5,7 @@
  */
 import {
   GLOBAL_BOARD,
+  SUBMIT_RANK_COUNT_CAP,
   isLiveBoard,
   mayUseUsername,
   percentile,
@@ -94,12 +95,8 @@ export class Leaderboard {
       const total = r.global_total!;
       const games = r.global_games!;
       const duplicate = r.status === 'duplicate';
-      const rank =
-        indexRank ??
-        (duplicate
-          ? await this.rankOf(GLOBAL_BOARD, req.user_id, total)
-          : await this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, GLOBAL_BOARD, total)));
-      return { user_id: req.user_id, total_score: total, games_played: games, rank, duplicate };
+      const ranked = indexRank !== undefined ? { rank: indexRank, exact: true } : await this.submitRank(req.user_id, total, duplicate);
+      return { user_id: req.user_id, total_score: total, games_played: games, rank: ranked.rank, duplicate, ...(ranked.exact ? {} : { rank_exact: false as const }) };
     } finally {
       await admitted?.(outcome);
     }
@@ -122,8 +119,15 @@ export class Leaderboard {
     try {
       const totals = await this.db('committed_submission', () => db.committedTotals(this.d.sql, req.user_id, req.submission_id!));
       if (!totals) return undefined;
-      const rank = await this.rankOf(GLOBAL_BOARD, req.user_id, totals.total_score);
-      return { user_id: req.user_id, total_score: totals.total_score, games_played: totals.games_played, rank, duplicate: true };
+      const ranked = await this.submitRank(req.user_id, totals.total_score, true);
+      return {
+        user_id: req.user_id,
+        total_score: totals.total_score,
+        games_played: totals.games_played,
+        rank: ranked.rank,
+        duplicate: true,
+        ...(ranked.exact ? {} : { rank_exact: false as const }),
+      };
     } catch (err) {
       this.d.log.debug({ err, user: req.user_id }, 'could not tell whether a refused submit was a retry; answering the refusal');
       return undefined;
@@ -225,10 +229,17 @@ export class Leaderboard {
     return notFound(`user ${userId} has no committed score on ${board}`);
   }
 
-  private async rankOf(board: string, userId: number, total: number): Promise<number> {
-    const fromIndex = await this.read('rank', board, () => this.d.index.rank(board, userId));
-    if (fromIndex !== UNTRUSTED && fromIndex && fromIndex.entry.total_score === total) return fromIndex.entry.rank;
-    return this.db('rank_of_total', () => db.rankOfTotal(this.d.sql, board, total));
+  /**
+   * A submit's global rank when the index did not give it with the update: from the index when it
+   * can answer (a duplicate's current total), else a bounded count in PostgreSQL (see
+   * SUBMIT_RANK_COUNT_CAP), never one that grows with the number of players.
+   */
+  private async submitRank(userId: number, total: number, duplicate: boolean): Promise<{ rank: number; exact: boolean }> {
+    if (duplicate) {
+      const fromIndex = await this.read('rank', GLOBAL_BOARD, () => this.d.index.rank(GLOBAL_BOARD, userId));
+      if (fromIndex !== UNTRUSTED && fromIndex && fromIndex.entry.total_score === total) return { rank: fromIndex.entry.rank, exact: true };
+    }
+    return this.db('rank_of_total', () => db.rankOfTotalCapped(this.d.sql, GLOBAL_BOARD, total, SUBMIT_RANK_COUNT_CAP));
   }
 
   /**

@@ -1,20 +1,22 @@
 /**
- * The write path after admission, batched end to end: a batch of submits is journaled, committed
- * in one PostgreSQL transaction (group commit), applied to the rank index in one round trip (one
- * script call per board, and one for the batch's names), announced to the live feeds, and only
- * then answered.
+ * The write path after admission, batched end to end: a batch of submits is committed in one
+ * PostgreSQL transaction (group commit) that also records which boards it wrote (index_pending,
+ * sql/007), applied to the rank index in one round trip (one script call per board, and one for
+ * the batch's names), announced to the live feeds, and only then answered. The record is cleared
+ * once the index has the whole batch; until then it says, in PostgreSQL, that those boards may be
+ * behind, whatever happens to Redis or to this instance.
  */
 import { GLOBAL_BOARD, defaultUsername, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
 import { unavailable } from './errors.ts';
-import type { IndexJournal } from './index/journal.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
 import type { IndexUpdate, NameUpdate, RankIndex } from './index/rank-index.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { QueryTimeout, isConnectionError, isDeadlinePassed, withDeadline, type Sql } from './store/db.ts';
 import { commitBatch } from './store/group-commit.ts';
+import type { PendingUpdates } from './store/pending.ts';
 import type { SubmitResult } from './store/scores.ts';
 
 export interface Committed {
@@ -27,7 +29,8 @@ export interface SubmitPipelineDeps {
   sql: Sql;
   index: RankIndex;
   maintainer: IndexMaintainer;
-  journal?: IndexJournal;
+  /** Records of batches whose index updates are not known applied (none in tools that only read). */
+  pending?: PendingUpdates;
   metrics: Metrics;
   log: Logger;
   /** Committed updates applied (or not) to the index, and the users whose name changed. */
@@ -102,50 +105,55 @@ export class SubmitPipeline {
     return this.batcher.add(req);
   }
 
-  private async run(reqs: SubmitRequest[], hold: (work: Promise<unknown>) => void): Promise<(Committed | Error)[]> {
-    const token = this.d.journal?.begin(reqs.map((r) => r.user_id));
-    let tokenHandedOver = false;
-    try {
-      let results: (SubmitResult | Error)[];
-      const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
-      // PostgreSQL itself refuses to commit after the deadline (sql/005), so a submit answered
-      // `unavailable` for want of an answer by then did not commit, unless it finished just in
-      // time and only the answer was late: settleLate() then gives the index what it missed.
-      const now = this.d.clock.now();
-      const suffixes = periodSuffixes(this.d.windows, now);
-      const commit = commitBatch(this.d.sql, reqs, new Date(Date.now() + this.d.queryTimeoutMs), suffixes);
-      try {
-        results = await withDeadline(commit, this.d.queryTimeoutMs);
-      } catch (err) {
-        if (err instanceof QueryTimeout) {
-          tokenHandedOver = true;
-          hold(this.settleLate(reqs, commit, token, suffixes));
-        } else if (isDeadlinePassed(err)) {
-          // Refused by PostgreSQL (the clocks disagree, or the answer raced the timer): not committed.
-        } else if (isConnectionError(err)) {
-          // The connection may have died after the commit: whether it happened is unknown, so the
-          // boards it would touch are rebuilt rather than trusted. (Clients retry with their
-          // submission_id and learn the outcome.)
-          this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
-        } else {
-          throw err;
-        }
-        throw unavailable('the database is unavailable; retry later', err);
-      } finally {
-        end();
-      }
-      const { perReq, outcomes } = await this.publish(reqs, results, suffixes);
-      const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
-      let at = 0;
-      return results.map((r, i) => {
-        if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
-        const first = outcomes[at];
-        at += perReq[i]!.length;
-        return { result: r, indexRank: perReq[i]!.length > 0 && first?.applied ? first.rank : undefined };
-      });
-    } finally {
-      if (token !== undefined && !tokenHandedOver) this.d.journal!.end(token);
+  /** Resolves true once no batch is waiting or running (late settling included), false after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.batcher.size > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
     }
+    return true;
+  }
+
+  private async run(reqs: SubmitRequest[], hold: (work: Promise<unknown>) => void): Promise<(Committed | Error)[]> {
+    let results: (SubmitResult | Error)[];
+    const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
+    // PostgreSQL itself refuses to commit after the deadline (sql/005), so a submit answered
+    // `unavailable` for want of an answer by then did not commit, unless it finished just in
+    // time and only the answer was late: settleLate() then gives the index what it missed.
+    const now = this.d.clock.now();
+    const suffixes = periodSuffixes(this.d.windows, now);
+    const record = this.d.pending?.record(boardsOf(reqs, suffixes));
+    const commit = commitBatch(this.d.sql, reqs, new Date(Date.now() + this.d.queryTimeoutMs), suffixes, record);
+    try {
+      results = await withDeadline(commit, this.d.queryTimeoutMs);
+    } catch (err) {
+      if (err instanceof QueryTimeout) {
+        hold(this.settleLate(reqs, commit, record?.token, suffixes));
+      } else if (isDeadlinePassed(err)) {
+        // Refused by PostgreSQL (the clocks disagree, or the answer raced the timer): not committed.
+      } else if (isConnectionError(err)) {
+        // The connection may have died after the commit: whether it happened is unknown, so the
+        // boards it would touch are rebuilt rather than trusted. (Clients retry with their
+        // submission_id and learn the outcome.) Had it committed, its pending record says so too.
+        this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
+      } else {
+        throw err;
+      }
+      throw unavailable('the database is unavailable; retry later', err);
+    } finally {
+      end();
+    }
+    const { perReq, outcomes, complete } = await this.publish(reqs, results, suffixes);
+    if (complete && record) this.d.pending!.applied(record.token);
+    const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
+    let at = 0;
+    return results.map((r, i) => {
+      if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
+      const first = outcomes[at];
+      at += perReq[i]!.length;
+      return { result: r, indexRank: perReq[i]!.length > 0 && first?.applied ? first.rank : undefined };
+    });
   }
 
   /**
@@ -154,29 +162,32 @@ export class SubmitPipeline {
    * the boards are rebuilt.
    */
   private async publish(reqs: readonly SubmitRequest[], results: readonly (SubmitResult | Error)[], suffixes: readonly string[]) {
-    if (results.some((r) => r instanceof Error && isConnectionError(r))) this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
+    // A row whose outcome is unknown may have committed: its batch's record must stay.
+    const unknown = results.some((r) => r instanceof Error && isConnectionError(r));
+    if (unknown) this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
     const perReq = results.map((r, i) => (r instanceof Error ? [] : updatesOf(reqs[i]!, r)));
     const names = results.flatMap((r, i) => (r instanceof Error ? [] : (nameOf(reqs[i]!, r) ?? [])));
     const all = perReq.flat();
-    const { outcomes, renamed } = all.length > 0 ? await this.applyToIndex(all, names) : { outcomes: [], renamed: [] };
+    const { outcomes, renamed, ok } = all.length > 0 ? await this.applyToIndex(all, names) : { outcomes: [], renamed: [], ok: true };
     if (all.length > 0) {
       this.d.metrics.submits.inc(perReq.filter((u) => u.length > 0).length);
       this.d.onCommitted?.(all, renamed);
     }
-    return { perReq, outcomes };
+    return { perReq, outcomes, complete: ok && !unknown };
   }
 
   /**
    * The batch was answered `unavailable` at its deadline while its statement was still out. When
    * the statement ends: a commit is applied to the index like any other; PostgreSQL's refusal
    * (LB001) means nothing happened; anything else, or no end within two more deadlines, leaves the
-   * outcome unknown and the boards are rebuilt. The journal entry stays until then, so a crash
-   * meanwhile leaves the boards to another instance's reaper.
+   * outcome unknown and the boards are rebuilt. A commit's pending record stays until the index has
+   * it, so a crash or a shutdown meanwhile leaves the boards to another instance.
    */
-  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: string | undefined, suffixes: readonly string[]) {
+  private async settleLate(reqs: readonly SubmitRequest[], commit: Promise<(SubmitResult | Error)[]>, token: number | undefined, suffixes: readonly string[]) {
     try {
       const results = await withDeadline(commit, 2 * this.d.queryTimeoutMs);
-      const { perReq } = await this.publish(reqs, results, suffixes);
+      const { perReq, complete } = await this.publish(reqs, results, suffixes);
+      if (complete && token !== undefined) this.d.pending!.applied(token);
       const n = perReq.filter((u) => u.length > 0).length;
       if (n > 0) this.d.log.warn({ committed: n, batch: reqs.length }, 'submits committed after their deadline; applied to the rank index late');
     } catch (err) {
@@ -186,8 +197,6 @@ export class SubmitPipeline {
         this.d.log.warn({ err, batch: reqs.length }, 'outcome of submits past their deadline is unknown; their boards will be rebuilt');
         this.d.maintainer.markDirty(boardsOf(reqs, suffixes));
       }
-    } finally {
-      if (token !== undefined) this.d.journal!.end(token);
     }
   }
 
@@ -198,21 +207,23 @@ export class SubmitPipeline {
   private async applyToIndex(
     updates: IndexUpdate[],
     names: NameUpdate[],
-  ): Promise<{ outcomes: ({ applied: true; rank: number } | { applied: false })[]; renamed: readonly number[] }> {
+  ): Promise<{ outcomes: ({ applied: true; rank: number } | { applied: false })[]; renamed: readonly number[]; ok: boolean }> {
     const failed = (err: unknown) => {
       this.d.metrics.indexWriteFailures.inc(updates.length);
       this.d.log.warn({ err, boards: [...new Set(updates.map((u) => u.board))] }, 'rank index update failed after commit; boards will be rebuilt');
       this.d.maintainer.markDirty(updates.map((u) => u.board));
-      return { outcomes: updates.map(() => ({ applied: false as const })), renamed: [] };
+      return { outcomes: updates.map(() => ({ applied: false as const })), renamed: [], ok: false };
     };
     if (!this.d.index.connected) return failed(undefined);
     const end = this.d.metrics.storeDuration.startTimer({ store: 'redis', call: 'apply' });
     try {
       const applied = await this.d.index.apply(updates, names);
       applied.outcomes.forEach((o, i) => {
+        // Refused by an untrusted board: its rebuild (requested here, or by any instance's check
+        // of the missing epoch) reads this commit from PostgreSQL.
         if (!o.applied) this.d.maintainer.request(updates[i]!.board);
       });
-      return applied;
+      return { ...applied, ok: true };
     } catch (err) {
       return failed(err);
     } finally {

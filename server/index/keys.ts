@@ -61,22 +61,9 @@ export function namesKeys(prefix: string): { names: string; channel: string } {
 /** The names hash's field marking it filled by a rebuild of `global` (see the header). */
 export const NAMES_FILLED = '!';
 
-/**
- * Keys of the instance registry (see journal.ts) share the hash tag `{instances}`, so the
- * transactions that update several of them stay in one slot on a Redis Cluster.
- */
-export function instancesKey(prefix: string): string {
-  return `${prefix}:{instances}`;
-}
-
-/** The heartbeat key of a server instance; its absence means the instance is dead. */
+/** The heartbeat key of a server instance (see heartbeat.ts); its absence means the instance is gone. */
 export function instanceAliveKey(prefix: string, instanceId: string): string {
   return `${prefix}:{instances}:${instanceId}:alive`;
-}
-
-/** The instance's index updates committed but not yet applied. */
-export function instancePendingKey(prefix: string, instanceId: string): string {
-  return `${prefix}:{instances}:${instanceId}:pending`;
 }
 
 export function toMember(userId: number): string {

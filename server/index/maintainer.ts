@@ -1,15 +1,19 @@
 /**
  * Keeps the rank index trustworthy: rebuilds boards found untrusted (by a read, a write or the
  * periodic check), and invalidates boards whose live update this instance failed to apply, so that
- * no instance serves them from a stale index. One rebuild at a time per instance; a lock in Redis
- * makes it one per board across instances.
+ * no instance serves them from a stale index. The periodic check also reads PostgreSQL's record of
+ * committed updates not known applied (index_pending, sql/007): the boards of a record whose owner
+ * is gone, or that has waited past `staleMs`, are invalidated and rebuilt, and the rebuild clears
+ * the record. One rebuild at a time per instance; a lock in Redis makes it one per board across
+ * instances.
  */
 import { GLOBAL_BOARD, parseBoard } from '../../protocol/index.ts';
 import { NAMES_FILLED } from './keys.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
-import { boardsOfUsers, listLiveBoards } from '../store/scores.ts';
-import type { IndexJournal } from './journal.ts';
+import { dropPending, listPending, type PendingRow } from '../store/pending.ts';
+import { listLiveBoards } from '../store/scores.ts';
+import type { InstanceHeartbeat } from './heartbeat.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard, type RebuildResult } from './rebuild.ts';
 
@@ -33,9 +37,12 @@ export class IndexMaintainer {
     private readonly log: Logger,
     private readonly checkIntervalMs: number,
     private readonly events: MaintainerEvents = {},
-    private readonly journal?: IndexJournal,
+    /** This instance's heartbeat; without one (tools) pending records are not looked at. */
+    private readonly heartbeat?: InstanceHeartbeat,
     /** Suffixes of the current periods' window boards (`:daily:2026-11-30`, ...); see board.ts. */
     private readonly currentPeriods: () => string[] = () => [],
+    /** A pending record older than this is acted on even while its owner lives. */
+    private readonly staleMs: number = 30_000,
   ) {}
 
   /** All-time boards and current-period window boards: the only ones the index serves. */
@@ -73,6 +80,23 @@ export class IndexMaintainer {
     await this.idle();
   }
 
+  /**
+   * Start-up: a board whose index is trusted and has no pending record is current, and is not
+   * rebuilt. Records whose owner is gone are acted on at once; records of live owners present now
+   * are given `settleMs` (a batch settles within its deadline), and those still there then are
+   * taken as stale. Resolves when the boards found are rebuilt (or left pending after a failure).
+   */
+  async recover(settleMs: number): Promise<void> {
+    const atStart = this.heartbeat ? await listPending(this.sql) : [];
+    await this.check();
+    if (atStart.length > 0) {
+      await new Promise((r) => setTimeout(r, settleMs));
+      const still = new Set((await listPending(this.sql)).map((r) => `${r.instance}:${r.token}`));
+      await this.actOn(atStart.filter((r) => still.has(`${r.instance}:${r.token}`)));
+    }
+    await this.idle();
+  }
+
   /** Resolves when nothing is being rebuilt right now. */
   async idle(): Promise<void> {
     while (this.draining) await this.draining;
@@ -98,9 +122,12 @@ export class IndexMaintainer {
   async check(): Promise<void> {
     if (this.stopped || !this.index.connected) return;
     try {
-      if (this.journal) {
-        const users = await this.journal.reapDead();
-        if (users.length > 0) this.markDirty(await boardsOfUsers(this.sql, users)); // past periods are dropped there
+      if (this.heartbeat) {
+        const rows = await listPending(this.sql);
+        if (rows.length > 0) {
+          const alive = await this.heartbeat.alive(rows.map((r) => r.instance));
+          await this.actOn(rows.filter((r) => !alive.has(r.instance) || r.ageMs > this.staleMs));
+        }
       }
       const boards = await listLiveBoards(this.sql, this.currentPeriods());
       // One script call per board (auto-pipelined per node; boards live in different cluster slots).
@@ -115,6 +142,26 @@ export class IndexMaintainer {
     } catch (err) {
       this.log.warn({ err }, 'rank index check failed; will retry');
     }
+  }
+
+  /**
+   * Pending records nobody will clear by applying them: their boards may be behind PostgreSQL, so
+   * they are invalidated and rebuilt (the rebuild clears them); records naming only boards the
+   * index no longer serves (past periods) are dropped.
+   */
+  private async actOn(rows: readonly PendingRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const boards = new Set<string>();
+    const dead: PendingRow[] = [];
+    for (const r of rows) {
+      const live = r.boards.filter((b) => this.isLive(b));
+      if (live.length === 0) dead.push(r);
+      for (const b of live) boards.add(b);
+    }
+    await dropPending(this.sql, dead);
+    if (boards.size === 0) return;
+    this.log.warn({ records: rows.length, instances: [...new Set(rows.map((r) => r.instance))], boards: [...boards] }, 'index updates left pending; rebuilding their boards');
+    this.markDirty([...boards]);
   }
 
   private kick(): void {
@@ -135,7 +182,7 @@ export class IndexMaintainer {
           await (this.index.redis as unknown as { lbInvalidate(epoch: string, channel: string): Promise<number> }).lbInvalidate(k.epoch, k.channel);
           this.dirty.delete(board); // every instance now reads it from PostgreSQL until rebuilt
         }
-        const result = await rebuildBoard(this.index, this.sql, board, this.journal?.instanceId);
+        const result = await rebuildBoard(this.index, this.sql, board, this.heartbeat?.instanceId);
         if (result.status === 'rebuilt') {
           this.log.info({ board, rows: result.rows, ms: Math.round(result.ms), epoch: result.epoch }, 'rank index rebuilt');
           this.events.rebuilt?.(result);

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../store/redis.ts';
 import type { Sql } from '../store/db.ts';
+import { clearPending, pendingFor } from '../store/pending.ts';
 import { boardExists, streamBoard, type IndexRow } from '../store/scores.ts';
 import { GLOBAL_BOARD } from '../../protocol/index.ts';
 import { NAMES_FILLED, instanceAliveKey, toMember } from './keys.ts';
@@ -63,7 +64,7 @@ export async function rebuildBoard(
   // A board nobody has scored on gets no index: reads of it answer empty from PostgreSQL, and
   // a client asking for made-up boards cannot make Redis keys.
   if (!(await boardExists(sql, board))) return { status: 'unknown', board };
-  // The owner's heartbeat vouches for the lock; a server's journal keeps it too, a tool only has this.
+  // The owner's heartbeat vouches for the lock; a server's heartbeat keeps it too, a tool only has this.
   const alive = instanceAliveKey(index.prefix, owner);
   await redis.set(alive, '1', 'PX', TTL_MS);
   if (!(await acquire(index, k.lock, token))) return { status: 'busy', board };
@@ -92,20 +93,31 @@ export async function rebuildBoard(
       for (const [err] of results ?? []) if (err) throw err;
       if (results?.[2]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
     };
-    const rows = await streamBoard(sql, board, CHUNK_ROWS, async (chunk) => {
-      const w = write(chunk);
-      writing.add(w);
-      void w.then(
-        () => writing.delete(w),
-        () => undefined, // awaited below, where the error is thrown
-      );
-      if (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
-    });
+    let included: { instance: string; token: number }[] = [];
+    const rows = await streamBoard(
+      sql,
+      board,
+      CHUNK_ROWS,
+      async (chunk) => {
+        const w = write(chunk);
+        writing.add(w);
+        void w.then(
+          () => writing.delete(w),
+          () => undefined, // awaited below, where the error is thrown
+        );
+        if (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+      },
+      // The commits these pending rows stand for are in this snapshot, so in the copy.
+      async (tx) => {
+        included = await pendingFor(tx, board);
+      },
+    );
     await Promise.all(writing);
     const epoch = newEpoch();
     const expiry = String(indexExpiry(board) ?? '');
     const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, k.channel, epoch, token, expiry);
     if (swapped === null) return { status: 'expired', board };
+    await clearPending(sql, board, included);
     // `global` holds every user: the names hash now has every name (see NAMES_FILLED).
     if (board === GLOBAL_BOARD) await redis.hset(index.namesKeys.names, NAMES_FILLED, epoch);
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };

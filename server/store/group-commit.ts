@@ -8,6 +8,7 @@
  */
 import type { SubmitRequest } from '../../protocol/index.ts';
 import { isConnectionError, isDeadlinePassed, type Sql } from './db.ts';
+import type { PendingRecord } from './pending.ts';
 import { submit, submitBatch, type SubmitResult } from './scores.ts';
 
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -20,20 +21,22 @@ export function sortForLocking(reqs: readonly SubmitRequest[]): number[] {
 /**
  * Commits a batch; one result (or the Error of that row alone) per request, in the order given.
  * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/005).
- * Each submit also counts on the window boards of `suffixes` (the periods it was taken in).
+ * Each submit also counts on the window boards of `suffixes` (the periods it was taken in). Each
+ * transaction that commits also writes `pending` (sql/007), rows retried alone included.
  */
 export async function commitBatch(
   sql: Sql,
   reqs: readonly SubmitRequest[],
   deadline: Date,
   suffixes: readonly string[],
+  pending?: PendingRecord,
 ): Promise<(SubmitResult | Error)[]> {
-  if (reqs.length === 1) return [await submit(sql, reqs[0]!, deadline, suffixes)];
+  if (reqs.length === 1) return [await submit(sql, reqs[0]!, deadline, suffixes, pending)];
   const order = sortForLocking(reqs);
   const sorted = order.map((i) => reqs[i]!);
   for (let attempt = 1; ; attempt++) {
     try {
-      const rows = await submitBatch(sql, sorted, deadline, suffixes);
+      const rows = await submitBatch(sql, sorted, deadline, suffixes, pending);
       const out: SubmitResult[] = new Array(reqs.length);
       rows.forEach((row, k) => (out[order[k]!] = row));
       return out;
@@ -44,7 +47,7 @@ export async function commitBatch(
       // Something in one row failed the whole transaction: nothing committed, so each row goes
       // again alone and only the guilty one fails.
       return Promise.all(
-        reqs.map((r) => submit(sql, r, deadline, suffixes).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+        reqs.map((r) => submit(sql, r, deadline, suffixes, pending).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
       );
     }
   }

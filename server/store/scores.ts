@@ -4,7 +4,8 @@
  */
 import { defaultUsername, nameKey, type Entry, type HistoryReply, type PageCursor, type SubmitRequest } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
-import type { Sql } from './db.ts';
+import type { Sql, Tx } from './db.ts';
+import type { PendingRecord } from './pending.ts';
 
 export interface SubmitResult {
   status: 'ok' | 'duplicate' | 'conflict';
@@ -29,8 +30,8 @@ export interface SubmitResult {
  * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/005), and
  * also counts on the window boards named by `suffixes` (sql/005).
  */
-export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixes: readonly string[]): Promise<SubmitResult> {
-  const [row] = await submitBatch(sql, [r], deadline, suffixes);
+export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixes: readonly string[], pending?: PendingRecord): Promise<SubmitResult> {
+  const [row] = await submitBatch(sql, [r], deadline, suffixes, pending);
   return row!;
 }
 
@@ -39,8 +40,21 @@ export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixe
  * carries the key of the name it may write (its username's, or its default name's for a new
  * user): uniqueness is on the key (sql/006).
  */
-export async function submitBatch(sql: Sql, reqs: readonly SubmitRequest[], deadline: Date, suffixes: readonly string[]): Promise<SubmitResult[]> {
+export async function submitBatch(
+  sql: Sql,
+  reqs: readonly SubmitRequest[],
+  deadline: Date,
+  suffixes: readonly string[],
+  pending?: PendingRecord,
+): Promise<SubmitResult[]> {
+  // The pending record is written by the same statement, so it commits (or not) with the batch.
+  const record = pending
+    ? sql`WITH pending AS (
+        INSERT INTO index_pending (instance, token, boards)
+        VALUES (${pending.instance}, ${pending.token}, ${sql.array([...pending.boards], 25)}::text[]))`
+    : sql``;
   const rows = await sql<(SubmitResult & { ord: number })[]>`
+    ${record}
     SELECT * FROM lb_submit_windows(
       ${deadline},
       ${sql.array([...suffixes], 25)}::text[],
@@ -94,6 +108,18 @@ export async function rankOfTotal(sql: Sql, board: string, total: number): Promi
   const [row] = await sql<{ n: number }[]>`
     SELECT count(*)::bigint AS n FROM leaderboard WHERE board = ${board} AND total_score > ${total}`;
   return row!.n + 1;
+}
+
+/**
+ * rankOfTotal with a bounded cost: at most `cap` index entries are read. Exact when fewer than
+ * `cap` players are ahead; otherwise `cap + 1`, a lower bound.
+ */
+export async function rankOfTotalCapped(sql: Sql, board: string, total: number, cap: number): Promise<{ rank: number; exact: boolean }> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::integer AS n FROM (
+      SELECT 1 FROM leaderboard WHERE board = ${board} AND total_score > ${total}
+      ORDER BY total_score DESC LIMIT ${cap}) AS ahead`;
+  return row!.n < cap ? { rank: row!.n + 1, exact: true } : { rank: cap + 1, exact: false };
 }
 
 export async function boardSize(sql: Sql, board: string): Promise<number> {
@@ -274,9 +300,12 @@ export async function streamBoard(
   board: string,
   chunkSize: number,
   onChunk: (rows: IndexRow[]) => Promise<void>,
+  /** Runs first in the same snapshot (a rebuild reads the pending rows its copy will include). */
+  inSnapshot?: (tx: Tx) => Promise<void>,
 ): Promise<number> {
   let count = 0;
   await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    if (inSnapshot) await inSnapshot(tx);
     // On the global board a row's own games_played is the name version: no self-join.
     const query =
       board === 'global'

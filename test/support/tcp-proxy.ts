@@ -4,6 +4,7 @@
  * and Redis (or PostgreSQL) while the others still reach it. `stall` is the silent kind of
  * partition: connections stay open but nothing crosses (bytes wait, as TCP would retransmit them)
  * and new connections are accepted but get no answer, until `heal` lets everything through.
+ * `stallReplies` holds only what the server sends back.
  */
 import net from 'node:net';
 
@@ -11,6 +12,7 @@ export class TcpProxy {
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private cutOff = false;
   private stalled = false;
+  private repliesStalled = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -51,8 +53,24 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Requests still reach the server, its answers are held: a statement runs (and commits) while
+   * its client hears nothing, as when only the return path of a network fails.
+   */
+  stallReplies(): void {
+    this.repliesStalled = true;
+    for (const [client, upstream] of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
   heal(): void {
     this.cutOff = false;
+    if (this.repliesStalled) {
+      this.repliesStalled = false;
+      for (const [client, upstream] of this.pairs) upstream.pipe(client);
+    }
     if (!this.stalled) return;
     this.stalled = false;
     for (const [a, b] of this.pairs) {
@@ -88,6 +106,7 @@ export class TcpProxy {
       return;
     }
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.repliesStalled) upstream.pause();
+    else upstream.pipe(client);
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * The write-path candidates of docs/write-path.md as pgbench scripts: what one batch of `rows`
+ * submits costs PostgreSQL in each shape, 100 distinct users per transaction by default, one round
+ * trip per transaction (`\;`). `setup` is run once on a scratch database that already has the
+ * project's migrations and seeded users (see run.ts); it adds what a candidate needs.
+ *
+ * Variables (-D): users, rows, stride (as bench/baselines/pgbench-scripts.ts), day (a period
+ * number the script compares with, fixed for a run: every update is then "same period").
+ */
+export interface Candidate {
+  name: string;
+  what: string;
+  setup?: string;
+  script: string;
+}
+
+const batchUser = '1 + ((:base + i * :stride) % :users)';
+const batchScore = '(:base + i) % 1001';
+const series = 'generate_series(1, :rows) AS i';
+const pre = `\\set base random(0, :users - 1)
+\\set nonce random(1, 1000000000000)
+`;
+const insertSessions = `INSERT INTO game_sessions (user_id, score, game_mode, submission_id, created_at)
+  SELECT ${batchUser}, ${batchScore}, 'bench', 'pgb-' || :nonce || '-' || i, clock_timestamp() FROM ${series}`;
+const lockUsers = `SELECT count(*) FROM (SELECT user_id FROM users WHERE user_id IN (SELECT ${batchUser} FROM ${series}) ORDER BY user_id FOR UPDATE) AS l`;
+const upsertBoard = (board: string) => `INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
+  SELECT '${board}', ${batchUser}, ${batchScore}, 1, clock_timestamp() FROM ${series} ORDER BY 2
+  ON CONFLICT (board, user_id) DO UPDATE SET total_score = l.total_score + EXCLUDED.total_score,
+    games_played = l.games_played + 1, last_played_at = EXCLUDED.last_played_at
+  RETURNING l.total_score, l.games_played`;
+
+/** Per-user running totals of every board a submit counts on, as columns of one row (windows: period, total, games). */
+const stateColumns = `games integer NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0,
+  d_period integer NOT NULL DEFAULT 0, d_games integer NOT NULL DEFAULT 0, d_total bigint NOT NULL DEFAULT 0,
+  w_period integer NOT NULL DEFAULT 0, w_games integer NOT NULL DEFAULT 0, w_total bigint NOT NULL DEFAULT 0,
+  m_period integer NOT NULL DEFAULT 0, m_games integer NOT NULL DEFAULT 0, m_total bigint NOT NULL DEFAULT 0`;
+const stateSet = (t: string) => `games = ${t}.games + 1, total = ${t}.total + s.score,
+    d_games = CASE WHEN ${t}.d_period = :day THEN ${t}.d_games + 1 ELSE 1 END, d_total = CASE WHEN ${t}.d_period = :day THEN ${t}.d_total + s.score ELSE s.score END, d_period = :day,
+    w_games = CASE WHEN ${t}.w_period = :day THEN ${t}.w_games + 1 ELSE 1 END, w_total = CASE WHEN ${t}.w_period = :day THEN ${t}.w_total + s.score ELSE s.score END, w_period = :day,
+    m_games = CASE WHEN ${t}.m_period = :day THEN ${t}.m_games + 1 ELSE 1 END, m_total = CASE WHEN ${t}.m_period = :day THEN ${t}.m_total + s.score ELSE s.score END, m_period = :day`;
+const stateSetExcluded = stateSet('p').replaceAll('s.score', 'EXCLUDED.total');
+
+export const CANDIDATES: Candidate[] = [
+  {
+    name: 'today-3w',
+    what: "today's lb_submit_windows, daily+weekly+monthly (1 session, 8 totals rows)",
+    script: `${pre}SELECT count(*) FROM lb_submit_windows(clock_timestamp() + interval '10 s', ARRAY[':daily:2026-12-01', ':weekly:2026-W49', ':monthly:2026-12'],
+  ARRAY(SELECT (${batchUser})::bigint FROM ${series}), ARRAY(SELECT (${batchScore})::bigint FROM ${series}),
+  ARRAY(SELECT 'bench'::text FROM ${series}), ARRAY(SELECT NULL::text FROM ${series}),
+  ARRAY(SELECT 'pgb-' || :nonce || '-' || i FROM ${series}), ARRAY(SELECT 'player' || (${batchUser}) FROM ${series}));
+`,
+  },
+  {
+    name: 'today-0w',
+    what: "today's lb_submit_windows, no windows (1 session, 2 totals rows)",
+    script: `${pre}SELECT count(*) FROM lb_submit_windows(clock_timestamp() + interval '10 s', '{}'::text[],
+  ARRAY(SELECT (${batchUser})::bigint FROM ${series}), ARRAY(SELECT (${batchScore})::bigint FROM ${series}),
+  ARRAY(SELECT 'bench'::text FROM ${series}), ARRAY(SELECT NULL::text FROM ${series}),
+  ARRAY(SELECT 'pgb-' || :nonce || '-' || i FROM ${series}), ARRAY(SELECT 'player' || (${batchUser}) FROM ${series}));
+`,
+  },
+  {
+    name: 'minimal',
+    what: 'plain SQL: lock users, insert sessions, upsert one totals row (non-HOT: total is indexed)',
+    script: `${pre}BEGIN \\;
+${lockUsers} \\;
+${insertSessions} \\;
+${upsertBoard('global')} \\;
+COMMIT;
+`,
+  },
+  {
+    name: 'insert-only',
+    what: 'insert sessions alone (the three indexes of game_sessions)',
+    script: `${pre}${insertSessions};
+`,
+  },
+  {
+    name: 'lock+insert',
+    what: 'lock users FOR UPDATE, insert sessions (the log as the only write)',
+    script: `${pre}BEGIN \\;
+${lockUsers} \\;
+${insertSessions} \\;
+COMMIT;
+`,
+  },
+  {
+    name: 'state-1row',
+    what: 'insert sessions + one HOT update per user of a state row holding all-time and three window totals (the update is the lock)',
+    setup: `CREATE TABLE bench_user_state (user_id bigint PRIMARY KEY, ${stateColumns}) WITH (fillfactor = 50);
+INSERT INTO bench_user_state (user_id) SELECT user_id FROM users;`,
+    script: `${pre}BEGIN \\;
+UPDATE bench_user_state p SET ${stateSet('p')}
+  FROM (SELECT ${batchUser} AS u, ${batchScore} AS score FROM ${series} ORDER BY 1) s WHERE p.user_id = s.u
+  RETURNING p.total, p.games, p.d_total, p.w_total, p.m_total \\;
+${insertSessions} \\;
+COMMIT;
+`,
+  },
+  {
+    name: 'state-2rows',
+    what: 'as state-1row, plus a HOT upsert of the (user, mode) state row: every board of a submit, windows included, in two rows',
+    setup: `CREATE TABLE bench_user_state2 (user_id bigint PRIMARY KEY, ${stateColumns}) WITH (fillfactor = 50);
+INSERT INTO bench_user_state2 (user_id) SELECT user_id FROM users;
+CREATE TABLE bench_mode_state (user_id bigint NOT NULL, game_mode integer NOT NULL, ${stateColumns}, PRIMARY KEY (user_id, game_mode)) WITH (fillfactor = 50);
+INSERT INTO bench_mode_state (user_id, game_mode) SELECT user_id, 1 FROM users;`,
+    script: `${pre}BEGIN \\;
+UPDATE bench_user_state2 p SET ${stateSet('p')}
+  FROM (SELECT ${batchUser} AS u, ${batchScore} AS score FROM ${series} ORDER BY 1) s WHERE p.user_id = s.u
+  RETURNING p.total, p.games \\;
+INSERT INTO bench_mode_state AS p (user_id, game_mode, games, total) SELECT ${batchUser}, 1, 1, ${batchScore} FROM ${series} ORDER BY 1
+  ON CONFLICT (user_id, game_mode) DO UPDATE SET ${stateSetExcluded}
+  RETURNING p.total, p.games \\;
+${insertSessions} \\;
+COMMIT;
+`,
+  },
+  {
+    name: 'wide-2rows',
+    what: "lock users, insert sessions, upsert the two all-time rows (global, mode) carrying the three windows' totals as columns (non-HOT: total is indexed)",
+    setup: `CREATE TABLE bench_wide (board text NOT NULL, user_id bigint NOT NULL, ${stateColumns}, PRIMARY KEY (board, user_id));
+CREATE INDEX bench_wide_rank ON bench_wide (board, total DESC, user_id);
+INSERT INTO bench_wide (board, user_id) SELECT b, user_id FROM users, unnest(ARRAY['global', 'mode:bench']) AS b;`,
+    script: `${pre}BEGIN \\;
+${lockUsers} \\;
+${insertSessions} \\;
+INSERT INTO bench_wide AS p (board, user_id, games, total) SELECT b, ${batchUser}, 1, ${batchScore} FROM ${series}, unnest(ARRAY['global', 'mode:bench']) AS b ORDER BY 2, 1
+  ON CONFLICT (board, user_id) DO UPDATE SET ${stateSetExcluded}
+  RETURNING p.total, p.games, p.d_total, p.w_total, p.m_total \\;
+COMMIT;
+`,
+  },
+];
