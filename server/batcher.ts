@@ -5,14 +5,23 @@
  * until that work ends, so abandoned work never piles up behind the limit. A call that waits
  * longer than `maxWaitMs` for a slot is refused. Under light load a call goes out alone on the
  * next turn; under heavy load batches grow by themselves, which is what makes group commit cheap:
- * no timer ever holds a request back.
+ * no timer ever holds a request back. Under overload, a call that would wait in the queue longer
+ * than `shedAfterMs` (the queue's length over the rate calls completed at in the last second) is
+ * refused at once with `overloaded()`, rather than after waiting out `maxWaitMs`: work does not pile
+ * up past its deadline, and the queue drains back to normal by itself once the load eases.
  */
+/** The window over which the completion rate (for shedding) is measured. */
+const RATE_WINDOW_MS = 1000;
+
 export interface BatcherOptions<I = unknown> {
   maxBatch: number;
   maxConcurrent: number;
   /** A call still waiting for a slot after this long is rejected with `expired()`. */
   maxWaitMs?: number;
   expired?: () => Error;
+  /** Refuse at once a call whose expected wait for a slot is longer than this (only with a full batch waiting). */
+  shedAfterMs?: number;
+  overloaded?: (retryAfterMs: number) => Error;
   /**
    * Calls with the same key never run in two batches at once, so they take effect in the order
    * they were made (several may share one batch: the runner keeps their order within it).
@@ -40,6 +49,8 @@ export class Batcher<I, O> {
   private sweeper: NodeJS.Timeout | undefined;
   /** Keys of the calls in running batches (a key is in one running batch at most: see take()). */
   private readonly busy = new Set<unknown>();
+  /** Batches completed in the last RATE_WINDOW_MS: [when, calls]. */
+  private readonly completed: [number, number][] = [];
 
   constructor(
     private readonly run: BatchRunner<I, O>,
@@ -48,6 +59,8 @@ export class Batcher<I, O> {
   ) {}
 
   add(input: I): Promise<O> {
+    const shed = this.expectedWaitMs();
+    if (shed !== undefined) return Promise.reject(this.opts.overloaded?.(Math.min(1000, Math.ceil(shed))) ?? new Error('overloaded'));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject, at: Date.now() });
       if (this.opts.maxWaitMs !== undefined && !this.sweeper) this.armSweeper(this.opts.maxWaitMs);
@@ -60,6 +73,20 @@ export class Batcher<I, O> {
         });
       }
     });
+  }
+
+  /**
+   * How long a call added now would wait, when that is past `shedAfterMs` and it should be shed;
+   * undefined otherwise. Only a queue holding a full batch or more is ever shed.
+   */
+  private expectedWaitMs(): number | undefined {
+    const limit = this.opts.shedAfterMs;
+    if (limit === undefined || this.queue.length < this.opts.maxBatch) return undefined;
+    const now = performance.now();
+    while (this.completed.length > 0 && now - this.completed[0]![0] > RATE_WINDOW_MS) this.completed.shift();
+    const perMs = this.completed.reduce((n, [, calls]) => n + calls, 0) / RATE_WINDOW_MS;
+    const waitMs = perMs > 0 ? this.queue.length / perMs : Infinity;
+    return waitMs > limit ? (Number.isFinite(waitMs) ? waitMs : limit) : undefined;
   }
 
   /** Calls waiting or running. */
@@ -76,6 +103,7 @@ export class Batcher<I, O> {
       this.onBatch?.(batch.length);
       const held: Promise<unknown>[] = [];
       this.execute(batch, held)
+        .then(() => this.completed.push([performance.now(), batch.length]))
         .then(() => Promise.allSettled(held))
         .finally(() => {
           this.running--;

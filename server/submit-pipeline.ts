@@ -9,7 +9,7 @@
 import { GLOBAL_BOARD, defaultUsername, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
-import { unavailable } from './errors.ts';
+import { AppError, unavailable } from './errors.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
 import type { IndexUpdate, NameUpdate, RankIndex } from './index/rank-index.ts';
 import type { Logger } from './log.ts';
@@ -94,6 +94,9 @@ export class SubmitPipeline {
         // Every commit slot taken by work PostgreSQL does not answer: waiting longer is pointless.
         maxWaitMs: d.queryTimeoutMs,
         expired: () => unavailable('the database is not answering; retry later'),
+        // Past half a deadline of expected queueing, a submit is refused at once (load shedding).
+        shedAfterMs: d.queryTimeoutMs / 2,
+        overloaded: (retryAfterMs) => new AppError('unavailable', 'the server is overloaded; retry later', { retryAfterMs }),
         // A user's submits commit in the order they came (`latest` boards, replies' running totals).
         keyOf: (req) => req.user_id,
       },

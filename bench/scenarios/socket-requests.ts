@@ -10,6 +10,7 @@ import { opt, serverToken, type BenchContext } from '../lib/context.ts';
 import type { RunResult, ScenarioResult } from '../lib/result.ts';
 import { freshBenchStores, startBenchServer, type BenchStores } from '../lib/servers.ts';
 import { median } from '../lib/stats.ts';
+import { WriteCost } from '../lib/write-cost.ts';
 import { runLoad } from '../load/pool.ts';
 import type { LoadOp } from '../load/protocol-client.ts';
 import { seed } from '../seed.ts';
@@ -48,7 +49,10 @@ async function closedLoop(ctx: BenchContext, scenario: string, op: LoadOp, users
   try {
     for (let i = 0; i < instances; i++) servers.push(await startBenchServer(stores));
     const runs: RunResult[] = [];
+    const cost = op === 'submit' ? new WriteCost(stores.databaseUrl) : undefined;
+    const first = await cost?.counters();
     for (let run = 0; run < ctx.runs; run++) {
+      const before = await cost?.counters();
       const r = await runLoad({
         url: `ws://127.0.0.1:${servers[run % servers.length]!.port}/ws`,
         token: serverToken(),
@@ -60,10 +64,25 @@ async function closedLoop(ctx: BenchContext, scenario: string, op: LoadOp, users
         mix: { op, userBase: 1, users, gameModes: MODES },
         seed: run + 1,
       });
-      ctx.log(`  run ${run + 1}: ${Math.round(r.throughput)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors}`);
+      if (cost && before) {
+        const after = await cost.counters();
+        r.extra = { ...r.extra, walBytesPerSubmit: WriteCost.perSubmit(before, after, after.sessions - before.sessions).walBytes };
+      }
+      ctx.log(`  run ${run + 1}: ${Math.round(r.throughput)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors}${r.extra?.walBytesPerSubmit ? ` WAL ${Math.round(r.extra.walBytesPerSubmit)} B/submit` : ''}`);
       runs.push(r);
     }
-    return summarizeRuns(scenario, `${op === 'submit' ? 'submits' : op + 's'}/s`, runs, { sockets, inflight, users, instances }, (m) => m.throughput);
+    const result = summarizeRuns(scenario, `${op === 'submit' ? 'submits' : op + 's'}/s`, runs, { sockets, inflight, users, instances }, (m) => m.throughput);
+    if (cost && first) {
+      await cost.settle();
+      const last = await cost.counters();
+      const per = WriteCost.perSubmit(first, last, last.sessions - first.sessions);
+      result.notes.push(
+        `cost per submit (all runs): ${Math.round(per.walBytes)} WAL bytes, ${per.rows.toFixed(2)} rows and ${per.indexEntries.toFixed(2)} index entries written (${last.sessions - first.sessions} sessions)`,
+      );
+      ctx.log(`  ${result.notes[result.notes.length - 1]}`);
+      await cost.close();
+    }
+    return result;
   } finally {
     for (const s of servers) await s.stop();
     await stores.drop();

@@ -84,5 +84,29 @@ describe('Batcher', () => {
     expect(await Promise.all(calls)).toEqual(['a1', 'a2', 'a3', 'b1', 'c1', 'a4']);
     expect(log).toEqual(['a1,a2', 'b1,c1', 'a3,a4']);
   });
-});
 
+  it('sheds at once what would wait past shedAfterMs, and takes calls again once the queue drains', async () => {
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        await gate;
+        return xs;
+      },
+      { maxBatch: 2, maxConcurrent: 1, shedAfterMs: 50, overloaded: (ms) => new Error(`overloaded, retry in ${ms} ms`) },
+    );
+    // A stalled runner: nothing completes, so once a full batch waits, new calls are shed at once.
+    const first = [b.add(1), b.add(2)]; // the running batch
+    await sleep(5);
+    const queued = [b.add(3), b.add(4)]; // a full batch waiting
+    const started = performance.now();
+    await expect(b.add(5)).rejects.toThrow(/overloaded, retry in \d+ ms/);
+    expect(performance.now() - started).toBeLessThan(20);
+    release();
+    expect(await Promise.all(first)).toEqual([1, 2]);
+    expect(await Promise.all(queued)).toEqual([3, 4]);
+    // Drained and completing fast again: the same call is taken.
+    gate = Promise.resolve();
+    expect(await b.add(6)).toBe(6);
+  });
+});
