@@ -130,4 +130,37 @@ INSERT INTO bench_wide AS p (board, user_id, games, total) SELECT b, ${batchUser
 COMMIT;
 `,
   },
+  {
+    name: 'windows-hot',
+    what: 'lock users, insert sessions, upsert the two all-time rows (non-HOT), and the six window rows in a table of their own with no rank index (HOT)',
+    setup: `CREATE TABLE bench_windows (board text NOT NULL, user_id bigint NOT NULL, total_score bigint NOT NULL, games_played integer NOT NULL, last_played_at timestamptz NOT NULL, PRIMARY KEY (board, user_id)) WITH (fillfactor = 50);
+INSERT INTO bench_windows SELECT b, user_id, 0, 0, now() FROM users, unnest(ARRAY['global:daily:x', 'global:weekly:x', 'global:monthly:x', 'mode:bench:daily:x', 'mode:bench:weekly:x', 'mode:bench:monthly:x']) AS b;`,
+    script: `${pre}BEGIN \\;
+${lockUsers} \\;
+${insertSessions} \\;
+INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
+  SELECT b, ${batchUser}, ${batchScore}, 1, clock_timestamp() FROM ${series}, unnest(ARRAY['global', 'mode:bench']) AS b ORDER BY 2, 1
+  ON CONFLICT (board, user_id) DO UPDATE SET total_score = l.total_score + EXCLUDED.total_score, games_played = l.games_played + 1, last_played_at = EXCLUDED.last_played_at
+  RETURNING l.total_score \\;
+INSERT INTO bench_windows AS l (board, user_id, total_score, games_played, last_played_at)
+  SELECT b, ${batchUser}, ${batchScore}, 1, clock_timestamp() FROM ${series}, unnest(ARRAY['global:daily:x', 'global:weekly:x', 'global:monthly:x', 'mode:bench:daily:x', 'mode:bench:weekly:x', 'mode:bench:monthly:x']) AS b ORDER BY 2, 1
+  ON CONFLICT (board, user_id) DO UPDATE SET total_score = l.total_score + EXCLUDED.total_score, games_played = l.games_played + 1, last_played_at = EXCLUDED.last_played_at
+  RETURNING l.total_score \\;
+COMMIT;
+`,
+  },
+  {
+    name: 'windows-cold',
+    what: 'as windows-hot, but the six window rows in leaderboard itself (non-HOT): the plain-SQL twin of today-3w',
+    setup: `INSERT INTO boards (board) SELECT unnest(ARRAY['global:daily:x', 'global:weekly:x', 'global:monthly:x', 'mode:bench:daily:x', 'mode:bench:weekly:x', 'mode:bench:monthly:x']) ON CONFLICT DO NOTHING;`,
+    script: `${pre}BEGIN \\;
+${lockUsers} \\;
+${insertSessions} \\;
+INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
+  SELECT b, ${batchUser}, ${batchScore}, 1, clock_timestamp() FROM ${series}, unnest(ARRAY['global', 'mode:bench', 'global:daily:x', 'global:weekly:x', 'global:monthly:x', 'mode:bench:daily:x', 'mode:bench:weekly:x', 'mode:bench:monthly:x']) AS b ORDER BY 2, 1
+  ON CONFLICT (board, user_id) DO UPDATE SET total_score = l.total_score + EXCLUDED.total_score, games_played = l.games_played + 1, last_played_at = EXCLUDED.last_played_at
+  RETURNING l.total_score \\;
+COMMIT;
+`,
+  },
 ];
