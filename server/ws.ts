@@ -140,17 +140,26 @@ export class SocketEdge {
       refuseUpgrade(res, new AppError('unavailable', 'server is shutting down'));
       return;
     }
+    const now = Date.now();
+    const unauthorized = (reason: string) => {
+      this.guard.refused(ip, now);
+      this.d.log.info({ ip, reason }, 'websocket upgrade refused');
+      refuseUpgrade(res, new AppError('unauthorized', reason));
+    };
+    const refusing = this.guard.refusing(ip, now);
+    if (refusing) {
+      refuseUpgrade(res, refusing);
+      return;
+    }
     if (!given.ok) {
-      this.d.log.info({ ip, reason: given.reason }, 'websocket upgrade refused');
-      refuseUpgrade(res, new AppError('unauthorized', given.reason));
+      unauthorized(given.reason);
       return;
     }
     let principal: Principal;
     if (given.token !== undefined) {
       const v = verifyWithAny(given.token, this.d.jwtSecrets);
       if (!v.ok) {
-        this.d.log.info({ ip, reason: v.reason }, 'websocket upgrade refused');
-        refuseUpgrade(res, new AppError('unauthorized', v.reason));
+        unauthorized(v.reason);
         return;
       }
       principal = v.claims;

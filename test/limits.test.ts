@@ -162,6 +162,18 @@ describe('connection limits', () => {
 });
 
 describe('HTTP limits', () => {
+  it('answers 429, before verifying, an address whose upgrades keep failing authentication; valid tokens elsewhere unaffected', async () => {
+    const a = await app({ UPGRADE_RATE_PER_IP: '0.5', UPGRADE_BURST_PER_IP: '3', TRUST_PROXY: 'true' });
+    const xff = (ip: string) => ({ 'x-forwarded-for': ip });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await upgradeStatus(a.port, 'not.a.token', xff('10.0.0.9'))).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+    // Another address with a valid token still opens.
+    const ok = await upgradeStatus(a.port, token('player', '5'), xff('10.0.0.10'));
+    expect(ok.status).toBe(101);
+    ok.socket?.close();
+  });
+
   it('limits requests per address with 429 and Retry-After', async () => {
     const a = await app({ HTTP_RATE_PER_IP: '0.5', HTTP_BURST_PER_IP: '3' });
     const statuses = [];

@@ -17,9 +17,11 @@ export class ConnectionGuard {
   private total = 0;
   private readonly perIp = new Map<string, number>();
   private readonly upgrades: BucketMap;
+  private readonly refusals: BucketMap;
 
   constructor(private readonly limits: ConnectionLimits) {
     this.upgrades = new BucketMap(limits.upgradeRatePerIp, limits.upgradeBurstPerIp);
+    this.refusals = new BucketMap(limits.upgradeRatePerIp, limits.upgradeBurstPerIp);
   }
 
   /** The reason an upgrade from `ip` is refused now, or undefined to let it through. */
@@ -34,6 +36,22 @@ export class ConnectionGuard {
       if (wait > 0) return new AppError('rate_limited', 'too many connection attempts', { retryAfterMs: wait });
     }
     return undefined;
+  }
+
+  /**
+   * An address whose upgrades keep failing authentication gets 429 before its next token is even
+   * verified (a verification costs a signature check, an RS256/ES256 one with JWKS keys): refused
+   * attempts spend a bucket of their own at the upgrade rate. Undefined: go ahead and verify.
+   */
+  refusing(ip: string, now: number): AppError | undefined {
+    if (this.limits.upgradeRatePerIp <= 0) return undefined;
+    const wait = this.refusals.wait(ip, now);
+    return wait > 0 ? new AppError('rate_limited', 'too many refused connection attempts from this address', { retryAfterMs: wait }) : undefined;
+  }
+
+  /** An upgrade from `ip` was refused as unauthorized. */
+  refused(ip: string, now: number): void {
+    if (this.limits.upgradeRatePerIp > 0) this.refusals.take(ip, now);
   }
 
   opened(ip: string): void {
@@ -51,6 +69,7 @@ export class ConnectionGuard {
   /** Forgets idle upgrade buckets. */
   sweep(now: number): void {
     this.upgrades.sweep(now);
+    this.refusals.sweep(now);
   }
 }
 

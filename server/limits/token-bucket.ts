@@ -26,6 +26,12 @@ export class TokenBucket {
     return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
   }
 
+  /** The milliseconds until a token is available (0: one is), taking nothing. */
+  wait(now: number): number {
+    const tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.rate) * 1000);
+  }
+
   /** True when the bucket is full again (it can be forgotten). */
   idle(now: number): boolean {
     return this.tokens + ((now - this.last) / 1000) * this.rate >= this.burst;
@@ -48,6 +54,11 @@ export class BucketMap {
       this.buckets.set(key, b);
     }
     return b.take(now);
+  }
+
+  /** As TokenBucket.wait; 0 for a key with no bucket (a full one). */
+  wait(key: string, now: number): number {
+    return this.buckets.get(key)?.wait(now) ?? 0;
   }
 
   sweep(now: number): void {
