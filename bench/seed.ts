@@ -79,7 +79,7 @@ export async function seed(sql: Sql, o: SeedOptions): Promise<SeedResult> {
   // this is a bench tool for scratch databases).
   await sql`SET session_replication_role = replica`;
 
-  // Default names, keyed as the server keys them (sql/006); their keys are plain ASCII.
+  // Default names, keyed as the server keys them (sql/001); their keys are plain ASCII.
   await copy(sql, `COPY users (user_id, username, name_key) FROM STDIN`, () =>
     blocks(o.users, 20_000, (i) => `${i + 1}\t${defaultUsername(i + 1)}\t${nameKey(defaultUsername(i + 1))}\n`),
   );

@@ -1,7 +1,7 @@
 /**
  * Usernames as identities: which names may be taken, and the key under which two names are the
  * same name. Names are stored and shown exactly as sent; uniqueness is on `nameKey` (stored in
- * `users.name_key` under a unique index, sql/006), so `Alice`, `alice`, Cyrillic `Аlice` and
+ * `users.name_key` under a unique index, sql/001), so `Alice`, `alice`, Cyrillic `Аlice` and
  * `AIice` (capital I) are one name. Pure, imports nothing outside protocol/: the SDK can check a
  * name before sending it.
  *
@@ -23,7 +23,7 @@
  *
  * STABILITY: keys are stored and compared by a unique index. Any change to what `nameKey` returns
  * for some name (the steps above, LOOK_ALIKES, RESERVED_NAME_KEY) needs a migration that
- * recomputes every stored key (as sql/006 does with server/store/name-keys.ts), or names taken
+ * recomputes every stored key (server/store/name-keys.ts backfillNameKeys), or names taken
  * before it stop colliding with names taken after. The key also relies on the runtime's Unicode
  * data for NFKC and case mapping, which Unicode keeps stable for assigned characters; unassigned
  * code points are refused in new names.

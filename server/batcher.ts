@@ -51,6 +51,8 @@ export class Batcher<I, O> {
   private readonly busy = new Set<unknown>();
   /** Batches completed in the last RATE_WINDOW_MS: [when, calls]. */
   private readonly completed: [number, number][] = [];
+  /** When each running batch started. */
+  private readonly started = new Set<{ at: number }>();
 
   constructor(
     private readonly run: BatchRunner<I, O>,
@@ -85,8 +87,14 @@ export class Batcher<I, O> {
     const now = performance.now();
     while (this.completed.length > 0 && now - this.completed[0]![0] > RATE_WINDOW_MS) this.completed.shift();
     const perMs = this.completed.reduce((n, [, calls]) => n + calls, 0) / RATE_WINDOW_MS;
-    const waitMs = perMs > 0 ? this.queue.length / perMs : Infinity;
-    return waitMs > limit ? (Number.isFinite(waitMs) ? waitMs : limit) : undefined;
+    if (perMs === 0) {
+      // Nothing finished lately: a cold start (let it run), or every slot stuck for longer than
+      // the limit (the store is not answering: shed).
+      const oldest = Math.min(...[...this.started].map((b) => b.at));
+      return this.started.size > 0 && now - oldest > limit ? limit : undefined;
+    }
+    const waitMs = this.queue.length / perMs;
+    return waitMs > limit ? waitMs : undefined;
   }
 
   /** Calls waiting or running. */
@@ -102,8 +110,13 @@ export class Batcher<I, O> {
       this.running++;
       this.onBatch?.(batch.length);
       const held: Promise<unknown>[] = [];
+      const startedAt = { at: performance.now() };
+      this.started.add(startedAt);
       this.execute(batch, held)
-        .then(() => this.completed.push([performance.now(), batch.length]))
+        .then(() => {
+          this.started.delete(startedAt);
+          this.completed.push([performance.now(), batch.length]);
+        })
         .then(() => Promise.allSettled(held))
         .finally(() => {
           this.running--;

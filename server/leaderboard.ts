@@ -104,7 +104,7 @@ export class Leaderboard {
 
   /**
    * True when `name` is already the user's name: a name taken before default names were reserved
-   * in every case and look-alike (sql/006) keeps working. Only reserved-looking names pay this.
+   * in every case and look-alike (name keys, sql/001) keeps working. Only reserved-looking names pay this.
    */
   private async keepsName(userId: number, name: string): Promise<boolean> {
     return (await this.db('username_of', () => db.usernameOf(this.d.sql, userId))) === name;

@@ -1,7 +1,7 @@
 /**
  * The write path after admission, batched end to end: a batch of submits is committed in one
  * PostgreSQL transaction (group commit) that also records which boards it wrote (index_pending,
- * sql/007), applied to the rank index in one round trip (one script call per board, and one for
+ * sql/001), applied to the rank index in one round trip (one script call per board, and one for
  * the batch's names), announced to the live feeds, and only then answered. The record is cleared
  * once the index has the whole batch; until then it says, in PostgreSQL, that those boards may be
  * behind, whatever happens to Redis or to this instance.
@@ -38,7 +38,7 @@ export interface SubmitPipelineDeps {
   maxBatch: number;
   maxConcurrent: number;
   queryTimeoutMs: number;
-  /** Time windows every submit also counts in (sql/005), by the periods of `clock`. */
+  /** Time windows every submit also counts in (sql/functions/3_submit_windows.sql), by the periods of `clock`. */
   windows: readonly Window[];
   clock: Clock;
 }
@@ -121,7 +121,7 @@ export class SubmitPipeline {
   private async run(reqs: SubmitRequest[], hold: (work: Promise<unknown>) => void): Promise<(Committed | Error)[]> {
     let results: (SubmitResult | Error)[];
     const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
-    // PostgreSQL itself refuses to commit after the deadline (sql/005), so a submit answered
+    // PostgreSQL itself refuses to commit after the deadline (sql/functions/3_submit_windows.sql), so a submit answered
     // `unavailable` for want of an answer by then did not commit, unless it finished just in
     // time and only the answer was late: settleLate() then gives the index what it missed.
     const now = this.d.clock.now();

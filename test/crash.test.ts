@@ -137,7 +137,7 @@ describe('SIGKILL under load', () => {
     expect(lost.every((o) => o.kind === 'lost' && o.code === 'disconnected')).toBe(true);
     await expectAcknowledgedStored(outcomes, 'kill');
 
-    // The killed instance's pending records (sql/007) name the boards it may have left behind.
+    // The killed instance's pending records (sql/001) name the boards it may have left behind.
     const next = await restartAndConverge();
     expect(await indexDiff(redis, sql, stores.redisPrefix)).toEqual([]);
     await expectServesTruth(next);

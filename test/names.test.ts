@@ -1,18 +1,16 @@
 /**
  * Names that impersonate, end to end on two instances sharing PostgreSQL: each name of the report
  * (issue 12, item 5) is refused or gets `conflict` beside an existing `Alice` and `player41`, with
- * nothing written; names stored before sql/006, colliding ones included, keep working; and two new
+ * nothing written; names stored before name keys, colliding ones included, keep working; and two new
  * users racing for look-alike names leave exactly one winner, decided by the unique index.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
 import { nameKey, usernameProblem, type SubmitReply } from '../protocol/index.ts';
 import type { RunningApp } from '../server/app.ts';
 import { ensureDatabase, type Sql } from '../server/store/db.ts';
-import { SQL_DIR, listMigrations, migrate } from '../server/store/migrate.ts';
+import { migrate } from '../server/store/migrate.ts';
+import { backfillNameKeys } from '../server/store/name-keys.ts';
 import { http } from './support/http.ts';
 import { openSql } from './support/index-state.ts';
 import { connectWs, startTestApp, token } from './support/servers.ts';
@@ -59,22 +57,18 @@ beforeAll(async () => {
   stores = await freshStores();
   await ensureDatabase(stores.databaseUrl, 5);
   sql = openSql(stores.databaseUrl);
-  // The database as servers before sql/006 left it: migrations up to 005, and names taken through
-  // that version's submit function, one submit each.
-  const dir = mkdtempSync(join(tmpdir(), 'lb-before-006-'));
-  try {
-    for (const m of await listMigrations()) if (m.version <= 5) copyFileSync(join(SQL_DIR, m.file), join(dir, m.file));
-    await migrate(sql, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The database as servers before name keys left it: names taken one submit each, with no key
+  // (made here with a unique stand-in key, then cleared), and then the keys computed as the
+  // upgrade to keys computed them (server/store/name-keys.ts, also the way to recompute them).
+  await migrate(sql);
   for (const [user, name] of BEFORE) {
-    const [row] = await sql`
-      SELECT status FROM lb_submit_windows(now() + interval '1 minute', '{}', ARRAY[${user}]::bigint[], ARRAY[7]::bigint[],
-        ARRAY['names']::text[], ARRAY[${name}]::text[], ARRAY[NULL]::text[])`;
+    const [row] = await sql`SELECT status FROM lb_submit(${user}, 7, 'names', ${name}, NULL, ${`stand-in-${user}`})`;
     expect(row, JSON.stringify(name)).toMatchObject({ status: 'ok' });
+    await sql`UPDATE users SET name_key = NULL WHERE user_id = ${user}`;
+    await new Promise((r) => setTimeout(r, 2)); // created_at decides who keeps a shared key
   }
-  // Two instances: the first applies sql/006 and its backfill as it starts.
+  await sql.begin((tx) => backfillNameKeys(tx));
+  // Two instances on it.
   apps = [await startTestApp(stores), await startTestApp(stores)];
   ws = await Promise.all(apps.map((a) => connectWs(a.port, serverToken)));
 });

@@ -1,5 +1,5 @@
 /**
- * "This board may be behind PostgreSQL" lives where the commit is (index_pending, sql/007), so
+ * "This board may be behind PostgreSQL" lives where the commit is (index_pending, sql/001), so
  * neither a Redis outage nor the end of an instance can make another instance serve a stale total
  * forever. The two fault sequences that used to do exactly that:
  *   1. A reaches Redis through a link that is cut; a submit through A is acknowledged while A's

@@ -2,7 +2,7 @@
  * Keeps the rank index trustworthy: rebuilds boards found untrusted (by a read, a write or the
  * periodic check), and invalidates boards whose live update this instance failed to apply, so that
  * no instance serves them from a stale index. The periodic check also reads PostgreSQL's record of
- * committed updates not known applied (index_pending, sql/007): the boards of a record whose owner
+ * committed updates not known applied (index_pending, sql/001): the boards of a record whose owner
  * is gone, or that has waited past `staleMs`, are invalidated and rebuilt, and the rebuild clears
  * the record. One rebuild at a time per instance; a lock in Redis makes it one per board across
  * instances.

@@ -20,9 +20,9 @@ export function sortForLocking(reqs: readonly SubmitRequest[]): number[] {
 
 /**
  * Commits a batch; one result (or the Error of that row alone) per request, in the order given.
- * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/005).
+ * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/functions/3_submit_windows.sql).
  * Each submit also counts on the window boards of `suffixes` (the periods it was taken in). Each
- * transaction that commits also writes `pending` (sql/007), rows retried alone included.
+ * transaction that commits also writes `pending` (sql/001), rows retried alone included.
  */
 export async function commitBatch(
   sql: Sql,

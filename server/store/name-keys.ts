@@ -1,7 +1,8 @@
 /**
- * The name keys of users stored before sql/006: the key is a JavaScript function
- * (protocol/names.ts), so the migrator runs this right after 006, in its transaction. Also the
- * way to recompute every key, should a later migration change the key function.
+ * Computes every user's name key (users.name_key) in JavaScript, the key being a function of the
+ * contract (protocol/names.ts) that SQL cannot compute: how keys were first given to names stored
+ * before them, and the way to recompute them all should the key function ever change (a migration
+ * with a JavaScript step calling this).
  */
 import { mayUseUsername, nameKey } from '../../protocol/index.ts';
 import type { Tx } from './db.ts';
@@ -19,7 +20,7 @@ export function storedKeyOf(userId: number, username: string): string | null {
 
 /**
  * Sets users.name_key for every user. Where names collide on their key, the earliest user
- * (created_at, then user_id) takes it and the others are left NULL (see sql/006).
+ * (created_at, then user_id) takes it and the others are left NULL (see sql/001 users.name_key).
  */
 export async function backfillNameKeys(tx: Tx): Promise<void> {
   await tx`UPDATE users SET name_key = NULL WHERE name_key IS NOT NULL`;

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL side of "this board may be behind": rows of `index_pending` (sql/007). A batch's
+ * The PostgreSQL side of "this board may be behind": rows of `index_pending` (sql/001). A batch's
  * row is written by its own commit statement (see submitBatch's `pending`), deleted here once the
  * rank index has the batch, and otherwise outlives Redis outages, crashes and shutdowns until a
  * rebuild that includes the commit clears it. Deletes are gathered and sent every FLUSH_MS in one

@@ -18,7 +18,7 @@ export interface SubmitResult {
   committed_at: Date | null;
   new_board: boolean | null;
   other_boards: string[] | null;
-  /** The user's totals on the batch's window boards after the batch (sql/005); null when none. */
+  /** The user's totals on the batch's window boards after the batch (sql/functions/3_submit_windows.sql); null when none. */
   w_boards?: string[] | null;
   w_totals?: number[] | null;
   w_games?: number[] | null;
@@ -27,8 +27,8 @@ export interface SubmitResult {
 }
 
 /**
- * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/005), and
- * also counts on the window boards named by `suffixes` (sql/005).
+ * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/functions/3_submit_windows.sql), and
+ * also counts on the window boards named by `suffixes` (sql/functions/3_submit_windows.sql).
  */
 export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixes: readonly string[], pending?: PendingRecord): Promise<SubmitResult> {
   const [row] = await submitBatch(sql, [r], deadline, suffixes, pending);
@@ -38,7 +38,7 @@ export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixe
 /**
  * Many submits in one transaction and one round trip; one result per request, in order. Each row
  * carries the key of the name it may write (its username's, or its default name's for a new
- * user): uniqueness is on the key (sql/006).
+ * user): uniqueness is on the key (sql/001).
  */
 export async function submitBatch(
   sql: Sql,
@@ -94,7 +94,7 @@ export async function usernameOf(sql: Sql, userId: number): Promise<string | und
 
 /**
  * The user named `username`: exactly, or else by key (so `alice` finds `Alice`). The exact match
- * comes first, for a name stored before sql/006 whose key another user holds (its key is NULL).
+ * comes first, for a name stored before name keys whose key another user holds (its key is NULL).
  */
 export async function userIdByName(sql: Sql, username: string): Promise<number | undefined> {
   const [row] = await sql<{ user_id: number }[]>`

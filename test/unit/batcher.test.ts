@@ -95,16 +95,20 @@ describe('Batcher', () => {
       },
       { maxBatch: 2, maxConcurrent: 1, shedAfterMs: 50, overloaded: (ms) => new Error(`overloaded, retry in ${ms} ms`) },
     );
-    // A stalled runner: nothing completes, so once a full batch waits, new calls are shed at once.
+    // A stalled runner: nothing completes; a cold start is let run, but once the running batch is
+    // older than shedAfterMs and a full batch waits, new calls are shed at once.
     const first = [b.add(1), b.add(2)]; // the running batch
     await sleep(5);
     const queued = [b.add(3), b.add(4)]; // a full batch waiting
+    const cold = b.add(7); // not shed: the running batch is young
+    await sleep(60);
     const started = performance.now();
     await expect(b.add(5)).rejects.toThrow(/overloaded, retry in \d+ ms/);
     expect(performance.now() - started).toBeLessThan(20);
     release();
     expect(await Promise.all(first)).toEqual([1, 2]);
     expect(await Promise.all(queued)).toEqual([3, 4]);
+    expect(await cold).toBe(7);
     // Drained and completing fast again: the same call is taken.
     gate = Promise.resolve();
     expect(await b.add(6)).toBe(6);

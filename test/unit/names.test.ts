@@ -161,7 +161,7 @@ describe('default names are reserved for their own user', () => {
   });
 });
 
-describe('keys of names stored before the rules (the backfill of sql/006)', () => {
+describe('keys of names stored before the rules (server/store/name-keys.ts)', () => {
   it('is the name key, except a default name of another user and a name with nothing visible', () => {
     expect(storedKeyOf(1, 'Alice\u200b')).toBe(nameKey('Alice'));
     expect(storedKeyOf(41, 'Player41')).toBe(nameKey('player41'));

@@ -1,33 +1,27 @@
--- Names that impersonate. A name is unique by its key (protocol/names.ts nameKey: NFKC, case
--- folded, UTS #39 look-alikes folded, digits of any script by value), not only byte for byte, so
--- `Alice`, `alice` and Cyrillic `Аlice` are one name. The key is a JavaScript function of the
--- contract (clients can compute it too): the server passes it beside each name (p_name_keys: for
--- each row, the key of the name it would write, i.e. of p_usernames[i], or of the default name
--- 'player' || user_id when that is NULL). The unique index below is what decides between
--- instances racing for two look-alike names: the loser gets `conflict`, exactly as for one name.
+-- lb_submit_batch: many submits in one transaction and one round trip, each with its own result.
+-- Re-applied at every start, after the migrations (server/store/migrate.ts, in the migration
+-- transaction): edit it here, in place. A change of its arguments or result type needs the old
+-- signature dropped by a new migration first (CREATE OR REPLACE cannot change them).
 --
--- Existing rows: the migrator fills name_key right after this file, in the same transaction
--- (server/store/name-keys.ts, as SQL cannot compute the key). Where existing names collide on
--- their key, the earliest (created_at, then user_id) keeps it and the others keep NULL: they go on
--- working as they are (found by exact name, renamed like anyone), and take a key when renamed. A
--- default name's key goes to its own user: an older `Player41` of another user keeps NULL.
+-- Set-based (a row-by-row batch spent most of its time starting one statement after another):
+--  1. inserts the batch's new users, in user_id order, named as their first submit asks;
+--  2. locks every user of the batch, in user_id order, so concurrent batches cannot deadlock on
+--     users, and a totals row is only ever written by the holder of its user's lock;
+--  3. commits the simple rows (a user once in the batch, with no username) with one statement per
+--     table (creating the mode boards they need);
+--  4. runs the other rows (renames, a user several times, new users refused a name) one by one,
+--     in batch order.
+-- Durability, idempotency by submission_id (user_id, submission_id), exact totals; the new total
+-- by the board's write mode (lb_merge_total).
 --
--- Changing the key function changes every key: it needs a new migration that recomputes them.
---
--- Deployment: the submit functions take the keys as a new argument, and their old signatures are
--- dropped so that nothing can write a name without its key; instances older than this migration
--- fail every submit (the function they call is gone) until they are replaced.
-
-ALTER TABLE users ADD COLUMN name_key text;
-CREATE UNIQUE INDEX users_name_key_key ON users (name_key);
-
-DROP FUNCTION lb_submit(bigint, bigint, text, text, text);
-DROP FUNCTION lb_submit_windows(timestamptz, text[], bigint[], bigint[], text[], text[], text[]);
-DROP FUNCTION lb_submit_batch(bigint[], bigint[], text[], text[], text[]);
-
--- lb_submit_batch (004) writing name_key wherever it writes username. Refuses a batch without a
--- key for every row, so no caller can leave a new name unkeyed.
-CREATE FUNCTION lb_submit_batch(
+-- Names are unique by their key (protocol/names.ts nameKey: NFKC, case folded, look-alikes
+-- folded, digits of any script by value). The key is a JavaScript function of the contract, so
+-- the server passes it beside each name (p_name_keys: for each row the key of the name it would
+-- write, p_usernames[i] or the default 'player' || user_id), and a batch without a key for every
+-- row is refused. The unique index on users.name_key decides between instances racing for two
+-- look-alike names: the loser gets `conflict`, exactly as for one name. Rows whose name_key is
+-- NULL (names stored before keys, colliding with an earlier one) are found by exact name.
+CREATE OR REPLACE FUNCTION lb_submit_batch(
   p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[],
   p_name_keys text[]
 ) RETURNS TABLE (
@@ -222,118 +216,4 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 END;
-$$;
-
--- lb_submit_windows (005) passing the keys on.
-CREATE FUNCTION lb_submit_windows(
-  p_deadline timestamptz, p_suffixes text[],
-  p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[],
-  p_name_keys text[]
-) RETURNS TABLE (
-  ord integer, status text, username text,
-  global_total bigint, global_games integer,
-  mode_total bigint, mode_games integer,
-  session_id bigint, committed_at timestamptz,
-  new_board boolean, other_boards text[],
-  w_boards text[], w_totals bigint[], w_games integer[], w_new text[]
-) LANGUAGE plpgsql AS $$
-DECLARE
-  v_rows lb_submit_row[];
-  v_ok integer[];
-  v_best text[];
-  v_latest text[];
-  v_best_w text[];
-  v_latest_w text[];
-  v_new text[] := '{}';
-  w_user bigint[] := '{}';
-  w_board text[] := '{}';
-  w_total bigint[] := '{}';
-  w_game integer[] := '{}';
-BEGIN
-  IF clock_timestamp() > p_deadline THEN
-    RAISE EXCEPTION 'submit deadline passed before it started (% late)', clock_timestamp() - p_deadline
-      USING ERRCODE = 'LB001';
-  END IF;
-  SELECT coalesce(array_agg(ROW(b.*)::lb_submit_row), '{}')
-    INTO v_rows
-    FROM lb_submit_batch(p_user_ids, p_scores, p_game_modes, p_usernames, p_submission_ids, p_name_keys) b;
-  SELECT coalesce(array_agg(r.ord), '{}') INTO v_ok FROM unnest(v_rows) r WHERE r.status = 'ok';
-
-  IF cardinality(v_ok) > 0 AND cardinality(p_suffixes) > 0 THEN
-    SELECT coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'best'), '{}'),
-           coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'latest'), '{}')
-      INTO v_best, v_latest FROM boards b WHERE b.write_mode <> 'sum';
-    v_best_w := ARRAY(SELECT b || s FROM unnest(v_best) b, unnest(p_suffixes) s);
-    v_latest_w := ARRAY(SELECT b || s FROM unnest(v_latest) b, unnest(p_suffixes) s);
-
-    -- One row per (board, user) however often the user is in the batch: the batch's sum, best or
-    -- last score, and its count, merged with the stored row by the family's write mode. The
-    -- window boards the batch needs are created in the same statement.
-    WITH src AS (
-      SELECT t.u, t.score, f.family, f.family || s.suffix AS board, t.o
-      FROM unnest(p_user_ids, p_scores, p_game_modes) WITH ORDINALITY AS t(u, score, mode, o)
-      CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || t.mode)) AS f(family)
-      CROSS JOIN unnest(p_suffixes) AS s(suffix)
-      WHERE t.o::integer = ANY (v_ok)
-    ), created AS (
-      INSERT INTO boards (board)
-        SELECT DISTINCT src.board FROM src
-        WHERE NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = src.board)
-        ON CONFLICT DO NOTHING
-        RETURNING board
-    ), agg AS (
-      SELECT src.board, src.u,
-             CASE WHEN src.family = ANY (v_best) THEN max(src.score)
-                  WHEN src.family = ANY (v_latest) THEN (array_agg(src.score ORDER BY src.o DESC))[1]
-                  ELSE sum(src.score)::bigint END AS kept,
-             count(*)::integer AS n
-      FROM src GROUP BY src.board, src.u, src.family
-    ), up AS (
-      INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
-        SELECT agg.board, agg.u, agg.kept, agg.n, now() FROM agg ORDER BY agg.u, agg.board
-        ON CONFLICT (board, user_id) DO UPDATE
-          SET total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, v_best_w, v_latest_w),
-              games_played = l.games_played + EXCLUDED.games_played,
-              last_played_at = EXCLUDED.last_played_at
-        RETURNING l.board, l.user_id, l.total_score, l.games_played
-    )
-    SELECT (SELECT coalesce(array_agg(created.board), '{}') FROM created),
-           coalesce(array_agg(up.user_id), '{}'), coalesce(array_agg(up.board), '{}'),
-           coalesce(array_agg(up.total_score), '{}'), coalesce(array_agg(up.games_played), '{}')
-      INTO v_new, w_user, w_board, w_total, w_game
-      FROM up;
-  END IF;
-
-  IF clock_timestamp() > p_deadline THEN
-    RAISE EXCEPTION 'submit deadline passed before it could commit (% late); rolled back', clock_timestamp() - p_deadline
-      USING ERRCODE = 'LB001';
-  END IF;
-
-  RETURN QUERY
-    SELECT r.ord, r.status, r.username, r.global_total, r.global_games, r.mode_total, r.mode_games,
-           r.session_id, r.committed_at, r.new_board, r.other_boards,
-           w.boards, w.totals, w.games, v_new
-    FROM unnest(v_rows) AS r
-    LEFT JOIN (
-      -- The window rows this batch wrote, by user, as RETURNING gave them (one hash join).
-      SELECT x.u, array_agg(x.b ORDER BY x.b) AS boards, array_agg(x.t ORDER BY x.b) AS totals, array_agg(x.g ORDER BY x.b) AS games
-      FROM unnest(w_user, w_board, w_total, w_game) AS x(u, b, t, g)
-      GROUP BY x.u
-    ) AS w ON r.status = 'ok' AND w.u = p_user_ids[r.ord];
-END;
-$$;
-
--- A single submit (kept for tools and tests), a batch of one: p_name_key as in p_name_keys.
-CREATE FUNCTION lb_submit(
-  p_user_id bigint, p_score bigint, p_game_mode text, p_username text, p_submission_id text, p_name_key text,
-  OUT status text, OUT username text,
-  OUT global_total bigint, OUT global_games integer,
-  OUT mode_total bigint, OUT mode_games integer,
-  OUT session_id bigint, OUT committed_at timestamptz,
-  OUT new_board boolean, OUT other_boards text[]
-) LANGUAGE sql AS $$
-  SELECT b.status, b.username, b.global_total, b.global_games, b.mode_total, b.mode_games,
-         b.session_id, b.committed_at, b.new_board, b.other_boards
-  FROM lb_submit_batch(ARRAY[p_user_id], ARRAY[p_score], ARRAY[p_game_mode], ARRAY[p_username], ARRAY[p_submission_id],
-                       ARRAY[p_name_key]) b
 $$;

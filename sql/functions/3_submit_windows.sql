@@ -1,39 +1,28 @@
--- Submits as the server makes them: a batch with a deadline, counted also on time-window boards.
+-- lb_submit_windows: what the server calls for a batch of submits (server/store/scores.ts).
+-- Re-applied at every start, after the migrations (server/store/migrate.ts, in the migration
+-- transaction): edit it here, in place. A change of its arguments or result type needs the old
+-- signature dropped by a new migration first (CREATE OR REPLACE cannot change them).
 --
 -- Deadlines. The server answers a submit `unavailable` once PostgreSQL has not answered within
--- PG_QUERY_TIMEOUT_MS. Without a deadline in the database, that submit could still commit
--- afterwards: its statement may have waited in the driver's queue or a reconnect and been sent
--- once the database came back, or waited on a row lock. lb_submit_windows refuses to start, and
--- rolls back at its end, when the caller's deadline has passed, with SQLSTATE LB001; so a submit
--- answered `unavailable` has committed only if its statement finished in time and the answer was
--- what got lost (the server then applies the late result to the rank index itself). Deadlines
--- compare the server's clock with the database's: clocks must agree to well within
--- PG_QUERY_TIMEOUT_MS (NTP keeps them within milliseconds); the server warns at start-up if not.
+-- PG_QUERY_TIMEOUT_MS. Without a deadline in the database the submit could still commit after
+-- that: its statement may have waited in the driver's queue or a reconnect, or on a row lock.
+-- This function refuses to start, and rolls back at its end, once the caller's deadline has passed
+-- (SQLSTATE LB001); so a submit answered `unavailable` has committed only if its statement
+-- finished in time and the answer was what got lost (the server then applies the late result to
+-- the rank index itself, and its index_pending row says so meanwhile). Deadlines compare the
+-- server's clock with the database's: they must agree to well within PG_QUERY_TIMEOUT_MS.
 --
 -- Time windows. Besides its all-time boards, a submit counts on the boards of the periods the
--- server took it in: for each configured window (daily, weekly, monthly) one board of its family
--- `global` and one of `mode:<game_mode>`, named `<family>:<window>:<period>` (suffixes given by
--- the server, e.g. ':daily:2026-11-30'). They are ordinary rows of `leaderboard`, so every read,
--- the rank index and its rebuild treat them like any board. A window board follows its family's
--- write mode (004); its own `boards.write_mode` is unused. Totals of a user on a window board are
--- only ever written by the holder of that user's lock (taken in lb_submit_batch), so batches
--- cannot deadlock on them.
-
-CREATE TYPE lb_submit_row AS (
-  ord integer, status text, username text,
-  global_total bigint, global_games integer,
-  mode_total bigint, mode_games integer,
-  session_id bigint, committed_at timestamptz,
-  new_board boolean, other_boards text[]
-);
-
--- lb_submit_batch (003, 004) with a deadline and the window boards. Each result row of a
--- committed submit also carries its user's totals on the window boards after the whole batch
--- (w_boards, w_totals, w_games), as the upsert returned them; w_new lists the window boards this
--- batch created.
-CREATE FUNCTION lb_submit_windows(
+-- server took it in: for each configured window one board of `global` and one of
+-- `mode:<game_mode>`, named `<family>:<window>:<period>` (suffixes given by the server, e.g.
+-- ':daily:2026-11-30'), ordinary rows of `leaderboard`. A window board follows its family's write
+-- mode. Each committed row of the result also carries its user's totals on the window boards after
+-- the whole batch (w_boards, w_totals, w_games); w_new lists the window boards this batch created.
+-- (docs/write-path.md measures what these rows cost, and the shape that replaces them.)
+CREATE OR REPLACE FUNCTION lb_submit_windows(
   p_deadline timestamptz, p_suffixes text[],
-  p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[]
+  p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[],
+  p_name_keys text[]
 ) RETURNS TABLE (
   ord integer, status text, username text,
   global_total bigint, global_games integer,
@@ -61,7 +50,7 @@ BEGIN
   END IF;
   SELECT coalesce(array_agg(ROW(b.*)::lb_submit_row), '{}')
     INTO v_rows
-    FROM lb_submit_batch(p_user_ids, p_scores, p_game_modes, p_usernames, p_submission_ids) b;
+    FROM lb_submit_batch(p_user_ids, p_scores, p_game_modes, p_usernames, p_submission_ids, p_name_keys) b;
   SELECT coalesce(array_agg(r.ord), '{}') INTO v_ok FROM unnest(v_rows) r WHERE r.status = 'ok';
 
   IF cardinality(v_ok) > 0 AND cardinality(p_suffixes) > 0 THEN
