@@ -49,8 +49,8 @@ export class Batcher<I, O> {
   private sweeper: NodeJS.Timeout | undefined;
   /** Keys of the calls in running batches (a key is in one running batch at most: see take()). */
   private readonly busy = new Set<unknown>();
-  /** Batches completed in the last RATE_WINDOW_MS: [when, calls]. */
-  private readonly completed: [number, number][] = [];
+  /** Batches completed in the last RATE_WINDOW_MS: [started, ended, calls]. */
+  private readonly completed: [number, number, number][] = [];
   /** When each running batch started. */
   private readonly started = new Set<{ at: number }>();
 
@@ -85,8 +85,12 @@ export class Batcher<I, O> {
     const limit = this.opts.shedAfterMs;
     if (limit === undefined || this.queue.length < this.opts.maxBatch) return undefined;
     const now = performance.now();
-    while (this.completed.length > 0 && now - this.completed[0]![0] > RATE_WINDOW_MS) this.completed.shift();
-    const perMs = this.completed.reduce((n, [, calls]) => n + calls, 0) / RATE_WINDOW_MS;
+    while (this.completed.length > 0 && now - this.completed[0]![1] > RATE_WINDOW_MS) this.completed.shift();
+    // The rate over the time those batches actually took (a burst's first batches say more about
+    // what follows than a mostly empty window would).
+    const since = this.completed.reduce((t, [started]) => Math.min(t, started), now);
+    const calls = this.completed.reduce((n, [, , c]) => n + c, 0);
+    const perMs = calls > 0 ? calls / Math.max(1, now - since) : 0;
     if (perMs === 0) {
       // Nothing finished lately: a cold start (let it run), or every slot stuck for longer than
       // the limit (the store is not answering: shed).
@@ -115,7 +119,7 @@ export class Batcher<I, O> {
       this.execute(batch, held)
         .then(() => {
           this.started.delete(startedAt);
-          this.completed.push([performance.now(), batch.length]);
+          this.completed.push([startedAt.at, performance.now(), batch.length]);
         })
         .then(() => Promise.allSettled(held))
         .finally(() => {

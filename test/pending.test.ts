@@ -87,10 +87,13 @@ describe('pending records', () => {
       // One connection, its submit statement already prepared: once replies are held, the next
       // submit still reaches PostgreSQL whole and commits, and only its answer is lost.
       const a = await fleet.spawn(
-        storeEnv(stores, { ...UNLIMITED, DATABASE_URL: proxied.toString(), PG_POOL_SIZE: '1', PG_QUERY_TIMEOUT_MS: '1000', SHUTDOWN_TIMEOUT_MS: '2000' }),
+        storeEnv(stores, { ...UNLIMITED, DATABASE_URL: proxied.toString(), PG_POOL_SIZE: '1', PG_QUERY_TIMEOUT_MS: '3000', SHUTDOWN_TIMEOUT_MS: '2000' }),
       );
       const [writer] = await fleet.connect(a, 1, token('server'));
       await writer!.request('submit', { user_id: 23, score: 1, game_mode: 'p', submission_id: 's2-warm' });
+      // Its record's delete (a statement of its own on the one connection) must be done too, or
+      // the submit would queue behind that statement's held answer and never reach PostgreSQL.
+      await eventually('the warm-up record is cleared', async () => (await sql`SELECT 1 FROM index_pending`).length === 0, 5000);
       proxy.stallReplies();
       const refused = await writer!.request('submit', { user_id, score: 5000, game_mode: 'p', submission_id: 's2-b' }).then(
         () => 'ok',
