@@ -94,8 +94,9 @@ export class SubmitPipeline {
         // Every commit slot taken by work PostgreSQL does not answer: waiting longer is pointless.
         maxWaitMs: d.queryTimeoutMs,
         expired: () => unavailable('the database is not answering; retry later'),
-        // Past half a deadline of expected queueing, a submit is refused at once (load shedding).
-        shedAfterMs: d.queryTimeoutMs / 2,
+        // A submit that would wait out its whole deadline in the queue (or behind batches already
+        // running past theirs) is refused at once rather than at its deadline (load shedding).
+        shedAfterMs: d.queryTimeoutMs,
         overloaded: (retryAfterMs) => new AppError('unavailable', 'the server is overloaded; retry later', { retryAfterMs }),
         // A user's submits commit in the order they came (`latest` boards, replies' running totals).
         keyOf: (req) => req.user_id,
