@@ -5,21 +5,18 @@
  * until that work ends, so abandoned work never piles up behind the limit. A call that waits
  * longer than `maxWaitMs` for a slot is refused. Under light load a call goes out alone on the
  * next turn; under heavy load batches grow by themselves, which is what makes group commit cheap:
- * no timer ever holds a request back. Under overload, a call that would wait in the queue longer
- * than `shedAfterMs` (the queue's length over the rate calls completed at in the last second) is
- * refused at once with `overloaded()`, rather than after waiting out `maxWaitMs`: work does not pile
- * up past its deadline, and the queue drains back to normal by itself once the load eases.
+ * no timer ever holds a request back. When the work has stopped moving (nothing completed for
+ * `shedAfterMs`, every running batch older than that, a full batch waiting), new calls are refused
+ * at once with `overloaded()` rather than after waiting out `maxWaitMs`, and calls are taken again
+ * as soon as a batch completes.
  */
-/** The window over which the completion rate (for shedding) is measured. */
-const RATE_WINDOW_MS = 1000;
-
 export interface BatcherOptions<I = unknown> {
   maxBatch: number;
   maxConcurrent: number;
   /** A call still waiting for a slot after this long is rejected with `expired()`. */
   maxWaitMs?: number;
   expired?: () => Error;
-  /** Refuse at once a call whose expected wait for a slot is longer than this (only with a full batch waiting). */
+  /** Refuse new calls at once while nothing has completed for this long (see expectedWaitMs). */
   shedAfterMs?: number;
   overloaded?: (retryAfterMs: number) => Error;
   /**
@@ -49,8 +46,8 @@ export class Batcher<I, O> {
   private sweeper: NodeJS.Timeout | undefined;
   /** Keys of the calls in running batches (a key is in one running batch at most: see take()). */
   private readonly busy = new Set<unknown>();
-  /** Batches completed in the last RATE_WINDOW_MS: [started, ended, calls]. */
-  private readonly completed: [number, number, number][] = [];
+  /** When a batch last completed (performance.now()). */
+  private lastCompleted = -Infinity;
   /** When each running batch started. */
   private readonly started = new Set<{ at: number }>();
 
@@ -78,27 +75,19 @@ export class Batcher<I, O> {
   }
 
   /**
-   * How long a call added now would wait, when that is past `shedAfterMs` and it should be shed;
-   * undefined otherwise. Only a queue holding a full batch or more is ever shed.
+   * How long to tell a call added now to wait before retrying, when it should be shed: a full
+   * batch is already waiting, nothing has completed for `shedAfterMs`, and every running batch is
+   * older than that (the store is not answering: a batch that old is answered at its deadline
+   * anyway, so the call could not be served in time). Undefined otherwise, a cold start or a slow
+   * but moving queue included: those are left to `maxWaitMs`.
    */
   private expectedWaitMs(): number | undefined {
     const limit = this.opts.shedAfterMs;
-    if (limit === undefined || this.queue.length < this.opts.maxBatch) return undefined;
+    if (limit === undefined || this.queue.length < this.opts.maxBatch || this.started.size === 0) return undefined;
     const now = performance.now();
-    while (this.completed.length > 0 && now - this.completed[0]![1] > RATE_WINDOW_MS) this.completed.shift();
-    // The rate over the time those batches actually took (a burst's first batches say more about
-    // what follows than a mostly empty window would).
-    const since = this.completed.reduce((t, [started]) => Math.min(t, started), now);
-    const calls = this.completed.reduce((n, [, , c]) => n + c, 0);
-    const perMs = calls > 0 ? calls / Math.max(1, now - since) : 0;
-    if (perMs === 0) {
-      // Nothing finished lately: a cold start (let it run), or every slot stuck for longer than
-      // the limit (the store is not answering: shed).
-      const oldest = Math.min(...[...this.started].map((b) => b.at));
-      return this.started.size > 0 && now - oldest > limit ? limit : undefined;
-    }
-    const waitMs = this.queue.length / perMs;
-    return waitMs > limit ? waitMs : undefined;
+    if (now - this.lastCompleted < limit) return undefined;
+    const youngest = Math.max(...[...this.started].map((b) => b.at));
+    return now - youngest > limit ? Math.min(limit, 1000) : undefined;
   }
 
   /** Calls waiting or running. */
@@ -119,7 +108,7 @@ export class Batcher<I, O> {
       this.execute(batch, held)
         .then(() => {
           this.started.delete(startedAt);
-          this.completed.push([startedAt.at, performance.now(), batch.length]);
+          this.lastCompleted = performance.now();
         })
         .then(() => Promise.allSettled(held))
         .finally(() => {
