@@ -339,9 +339,10 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
 
   maintainer.start();
   // Reads are served while the index rebuilds: untrusted boards fall back to PostgreSQL.
-  const indexReady = maintainer.recover(config.pgQueryTimeoutMs).catch((err: unknown) => {
-    log.error({ err }, 'start-up rebuild of the rank index failed; the periodic check will retry');
-  });
+  const indexReady = maintainer.recover(config.pgQueryTimeoutMs).then(
+    () => log.info({ pending: maintainer.pendingBoards.length }, 'rank index ready'),
+    (err: unknown) => log.error({ err }, 'start-up rebuild of the rank index failed; the periodic check will retry'),
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>

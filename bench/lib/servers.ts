@@ -102,7 +102,8 @@ export async function startBenchServer(stores: BenchStores, env: Record<string, 
     }, 30_000);
     const poll = setInterval(() => {
       const m = /"port":(\d+),"msg":"listening"/.exec(out);
-      if (m && out.includes('rank index rebuilt')) {
+      // Start-up recovery done (boards rebuilt only where needed), or failed and left to the check.
+      if (m && /rank index ready|start-up rebuild of the rank index failed/.test(out)) {
         clearInterval(poll);
         clearTimeout(timer);
         resolve(Number(m[1]));
