@@ -66,9 +66,15 @@ export interface ChildServer {
   exited: Promise<number | string>;
 }
 
-/** Starts `server/main.ts` as a real process and waits for it to listen. */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+/** How `npm start` runs the server: from source, through tsx. */
+export const SOURCE_ENTRY: readonly string[] = ['--import', 'tsx', 'server/main.ts'];
+
+/**
+ * Starts the server as a real process and waits for it to listen: `server/main.ts` through tsx
+ * unless `nodeArgs` says otherwise (test/build.test.ts runs the compiled `dist/server/main.js`).
+ */
+export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000, nodeArgs = SOURCE_ENTRY): Promise<ChildServer> {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
     stdio: ['ignore', 'pipe', 'pipe'],
