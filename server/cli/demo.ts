@@ -14,10 +14,9 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { LeaderboardClient, type LeaderboardError, type WebSocketCtor } from '../../client/sdk/index.ts';
 import { GLOBAL_BOARD, type SubmitReply } from '../../protocol/index.ts';
-import { loadApm } from '../apm.ts';
-import type { RunningApp } from '../app.ts';
 import { signToken } from '../auth/jwt.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { serve } from '../lifecycle.ts';
 import { createLogger } from '../log.ts';
 import { buildBoard } from './build-board.ts';
 import { CLIMBER_HZ, DEMO_MODES, Population, climberScore, intensity, type Game } from './demo-population.ts';
@@ -228,62 +227,31 @@ async function main(): Promise<void> {
   const secret = config.jwtSecret!;
   const log = createLogger(config.logLevel, config.logPretty);
 
-  // As server/main.ts: a signal during start-up stops as soon as the app is up.
-  let app: RunningApp | undefined;
-  let sim: Simulation | undefined;
-  let stopRequested: string | undefined;
-  const stop = (signal: string) => {
-    if (stopRequested) return;
-    stopRequested = signal;
-    log.info({ signal }, 'signal received');
-    if (!app) return; // start-up finishes first, then closes
-    const running = app;
-    (async () => {
-      await sim?.stop();
-      await running.close();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'demo shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-
   try {
     await buildBoard();
   } catch (err) {
     process.stderr.write(`building the live board failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   }
-  try {
-    const apm = await loadApm({ licenseKey: config.newRelicLicenseKey, appName: config.newRelicAppName }, log, process.env);
-    const { startApp } = await import('../app.ts');
-    app = await startApp(config, log, apm);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'start-up failed');
-    process.exit(1);
-  }
-  if (stopRequested) {
-    const signal = stopRequested;
-    stopRequested = undefined;
-    return stop(signal);
-  }
-
-  const host = reachable(config.host);
-  const modes = config.gameModes ?? DEMO_MODES;
-  const now = Math.floor(Date.now() / 1000);
-  const token = signToken(
-    { sub: 'demo', role: 'server', iat: now, ...(config.jwtAudience ? { aud: config.jwtAudience } : {}), ...(config.jwtIssuer ? { iss: config.jwtIssuer } : {}) },
-    secret,
-  );
-  process.stdout.write(
-    `demo: live board at http://localhost:${app.port}/  (server on ${host}:${app.port}; ${playerCount} players in ${modes.join(', ')}, ~${rate} submits/s; Ctrl-C stops)\n`,
-  );
-  sim = new Simulation(`ws://${host}:${app.port}/ws`, token, playerCount, modes, rate);
-  await sim.start();
+  // The population stops before the server closes, so its last replies still arrive.
+  let sim: Simulation | undefined;
+  await serve(config, log, {
+    started: async (app) => {
+      const host = reachable(config.host);
+      const modes = config.gameModes ?? DEMO_MODES;
+      const now = Math.floor(Date.now() / 1000);
+      const token = signToken(
+        { sub: 'demo', role: 'server', iat: now, ...(config.jwtAudience ? { aud: config.jwtAudience } : {}), ...(config.jwtIssuer ? { iss: config.jwtIssuer } : {}) },
+        secret,
+      );
+      process.stdout.write(
+        `demo: live board at http://localhost:${app.port}/  (server on ${host}:${app.port}; ${playerCount} players in ${modes.join(', ')}, ~${rate} submits/s; Ctrl-C stops)\n`,
+      );
+      sim = new Simulation(`ws://${host}:${app.port}/ws`, token, playerCount, modes, rate);
+      await sim.start();
+    },
+    stopping: () => sim?.stop(),
+  });
 }
 
 void main();
