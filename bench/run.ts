@@ -4,7 +4,8 @@
  *
  * Scenarios: submit, submit-rate, rank, top, fanout, idle, rebuild, http, peer-submit,
  * peer-fanout (default: all). Baselines (pgbench, redis-benchmark) are measured in the same run.
- * Writes a table to the terminal, JSON and an HTML report to bench/results/.
+ * Writes a table to the terminal, JSON and an HTML report to bench/results/. On a terminal (outside
+ * CI) stderr shows scenario i of n, its runs done and its time so far.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,6 +15,7 @@ import { runRedisBaselines } from './baselines/redis-benchmark.ts';
 import type { BenchContext } from './lib/context.ts';
 import type { BenchReport, MachineInfo, ScenarioResult } from './lib/result.ts';
 import { PG_BASE } from './lib/servers.ts';
+import { terminalProgress, type Progress } from '../server/progress.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTable } from './report/table.ts';
 import { fanout } from './scenarios/fanout.ts';
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
   const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
   for (const n of selected) if (!SCENARIOS[n]) throw new Error(`unknown scenario "${n}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const num = (k: string, full: number, q: number) => Number(options[k] ?? (quick ? q : full));
+  const progress = terminalProgress(process.stderr, process.env);
+  let line: Progress | undefined;
   const ctx: BenchContext = {
     quick,
     runs: num('runs', 3, 1),
@@ -87,7 +91,14 @@ async function main(): Promise<void> {
     warmupS: num('warmup', 2, 0.5),
     threads: num('threads', 1, 1),
     options,
-    log: (m) => process.stdout.write(`${m}\n`),
+    log: (m) => {
+      // Every scenario logs `  run N: ...` as its run N ends.
+      const run = /^\s*run (\d+):/.exec(m);
+      if (run) line?.update(Number(run[1]));
+      const write = () => process.stdout.write(`${m}\n`);
+      if (line) line.aside(write);
+      else write();
+    },
   };
   const m = machine();
   const startedAt = new Date().toISOString();
@@ -104,9 +115,17 @@ async function main(): Promise<void> {
   }
 
   const results: ScenarioResult[] = [];
-  for (const name of selected) {
+  for (const [i, name] of selected.entries()) {
     process.stdout.write(`${name}\n`);
-    results.push(await SCENARIOS[name]!(ctx));
+    line = progress.start(`bench ${i + 1}/${selected.length} ${name}`, ctx.runs, 'runs');
+    let outcome = 'failed';
+    try {
+      results.push(await SCENARIOS[name]!(ctx));
+      outcome = 'done';
+    } finally {
+      line.finish(outcome);
+      line = undefined;
+    }
   }
   const report: BenchReport = { startedAt, machine: m, quick, scenarios: judge(results, baselines, quick) };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));

@@ -1,12 +1,14 @@
 /**
  * `npm run reconcile [-- --check]`: compares every board's Redis rank index with PostgreSQL and
  * (unless --check) repairs drift by rebuilding the drifted boards. Exit 0 when the index matches
- * PostgreSQL at the end, 1 otherwise; the report is one JSON document on stdout.
+ * PostgreSQL at the end, 1 otherwise; the report is one JSON document on stdout. On a terminal
+ * (outside CI) stderr shows the boards checked so far.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { hasDrift, reconcile } from '../index/reconcile.ts';
 import { RankIndex } from '../index/rank-index.ts';
+import { terminalProgress } from '../progress.ts';
 import { connect } from '../store/db.ts';
 import { createRedis } from '../store/redis.ts';
 
@@ -19,7 +21,7 @@ const redis = createRedis(
 );
 try {
   const index = new RankIndex(redis, config.redisPrefix);
-  const { before, after } = await reconcile(index, sql, !values.check);
+  const { before, after } = await reconcile(index, sql, !values.check, Date.now(), terminalProgress(process.stderr, process.env));
   const drifted = before.filter(hasDrift).map((d) => d.board);
   const stillDrifted = values.check ? drifted : after.filter(hasDrift).map((d) => d.board);
   process.stdout.write(JSON.stringify({ boards: before.length, drifted, repaired: values.check ? [] : drifted, stillDrifted, report: before }, null, 2) + '\n');

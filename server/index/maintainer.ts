@@ -7,6 +7,7 @@
  * the record. One rebuild at a time per instance; a lock in Redis makes it one per board across
  * instances.
  */
+import type { ProgressOutput } from '../progress.ts';
 import { GLOBAL_BOARD, parseBoard } from '../../protocol/index.ts';
 import { NAMES_FILLED } from './keys.ts';
 import type { Logger } from '../log.ts';
@@ -20,6 +21,8 @@ import { rebuildBoard, type RebuildResult } from './rebuild.ts';
 export interface MaintainerEvents {
   /** A board got a fresh index generation. */
   rebuilt?(result: Extract<RebuildResult, { status: 'rebuilt' }>): void;
+  /** Where rebuilds show their progress (a terminal's stderr; nothing elsewhere). */
+  progress?: ProgressOutput;
 }
 
 export class IndexMaintainer {
@@ -182,7 +185,7 @@ export class IndexMaintainer {
           await (this.index.redis as unknown as { lbInvalidate(epoch: string, channel: string): Promise<number> }).lbInvalidate(k.epoch, k.channel);
           this.dirty.delete(board); // every instance now reads it from PostgreSQL until rebuilt
         }
-        const result = await rebuildBoard(this.index, this.sql, board, this.heartbeat?.instanceId);
+        const result = await rebuildBoard(this.index, this.sql, board, this.heartbeat?.instanceId, this.events.progress);
         if (result.status === 'rebuilt') {
           this.log.info({ board, rows: result.rows, ms: Math.round(result.ms), epoch: result.epoch }, 'rank index rebuilt');
           this.events.rebuilt?.(result);

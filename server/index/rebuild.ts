@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../store/redis.ts';
 import type { Sql } from '../store/db.ts';
 import { clearPending, pendingFor } from '../store/pending.ts';
-import { boardExists, streamBoard, type IndexRow } from '../store/scores.ts';
+import { boardExists, boardSize, streamBoard, type IndexRow } from '../store/scores.ts';
+import { NO_PROGRESS, type Progress, type ProgressOutput } from '../progress.ts';
 import { GLOBAL_BOARD } from '../../protocol/index.ts';
 import { NAMES_FILLED, instanceAliveKey, toMember } from './keys.ts';
 import { indexExpiry, newEpoch, type RankIndex } from './rank-index.ts';
@@ -47,12 +48,16 @@ async function acquire(index: RankIndex, lock: string, token: string): Promise<b
   return (await redis.set(lock, token, 'PX', TTL_MS, 'NX')) === 'OK';
 }
 
-/** Rebuilds one board; `owner` is the instance id of the caller (its heartbeat vouches for the lock). */
+/**
+ * Rebuilds one board; `owner` is the instance id of the caller (its heartbeat vouches for the lock).
+ * `progress` shows the rows copied of the board's total (counted only when it is drawn).
+ */
 export async function rebuildBoard(
   index: RankIndex,
   sql: Sql,
   board: string,
   owner: string = `tool-${randomBytes(4).toString('hex')}`,
+  progress: ProgressOutput = NO_PROGRESS,
 ): Promise<RebuildResult> {
   const redis: RedisClient = index.redis;
   const cmd = redis as unknown as RebuildCommands;
@@ -68,7 +73,12 @@ export async function rebuildBoard(
   const alive = instanceAliveKey(index.prefix, owner);
   await redis.set(alive, '1', 'PX', TTL_MS);
   if (!(await acquire(index, k.lock, token))) return { status: 'busy', board };
+  let line: Progress | undefined;
+  let copied = 0;
+  let outcome = 'failed';
   try {
+    // Counted outside the copy's snapshot: the total may be off by the writes in between.
+    line = progress.start(`rebuild ${board}`, progress.enabled ? await boardSize(sql, board) : undefined, 'rows');
     await cmd.lbRebuildBegin(k.log, k.rebuilding, TTL_MS);
     // Reading the next chunk from PostgreSQL overlaps writing earlier ones to Redis.
     const writing = new Set<Promise<void>>();
@@ -92,6 +102,8 @@ export async function rebuildBoard(
       const [results] = await Promise.all([p.exec(), cmd.lbSetNames(namesKey, channel, ...names), redis.set(alive, '1', 'PX', TTL_MS)]);
       for (const [err] of results ?? []) if (err) throw err;
       if (results?.[2]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
+      copied += chunk.length;
+      line?.update(copied);
     };
     let included: { instance: string; token: number }[] = [];
     const rows = await streamBoard(
@@ -116,12 +128,17 @@ export async function rebuildBoard(
     const epoch = newEpoch();
     const expiry = String(indexExpiry(board) ?? '');
     const swapped = await cmd.lbRebuildSwap(k.epoch, k.z, k.h, tz, th, k.log, k.rebuilding, k.lock, k.channel, epoch, token, expiry);
-    if (swapped === null) return { status: 'expired', board };
+    if (swapped === null) {
+      outcome = 'expired';
+      return { status: 'expired', board };
+    }
+    outcome = 'done';
     await clearPending(sql, board, included);
     // `global` holds every user: the names hash now has every name (see NAMES_FILLED).
     if (board === GLOBAL_BOARD) await redis.hset(index.namesKeys.names, NAMES_FILLED, epoch);
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };
   } finally {
+    line?.finish(outcome);
     await cmd.lbUnlock(k.lock, token);
   }
 }

@@ -6,6 +6,7 @@ import type { Sql } from '../store/db.ts';
 import { isCluster, type RedisClient } from '../store/redis.ts';
 import { WINDOWS, parseBoard, periodSuffixes } from '../../protocol/index.ts';
 import { listBoards, listLiveBoards, streamBoard, usersOnBoard } from '../store/scores.ts';
+import { NO_PROGRESS, type ProgressOutput } from '../progress.ts';
 import { fromMember, parseNameValue, toMember } from './keys.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard } from './rebuild.ts';
@@ -135,30 +136,41 @@ async function dropBoard(index: RankIndex, board: string): Promise<void> {
 
 /**
  * Compares every board the index serves, and boards only Redis has; with `repair`, rebuilds each
- * one that drifted (an orphan's keys are deleted) and compares it again.
+ * one that drifted (an orphan's keys are deleted) and compares it again. `progress` shows the
+ * boards checked of the total.
  */
 export async function reconcile(
   index: RankIndex,
   sql: Sql,
   repair: boolean,
   now = Date.now(),
+  progress: ProgressOutput = NO_PROGRESS,
 ): Promise<{ before: BoardDrift[]; after: BoardDrift[] }> {
   const before: BoardDrift[] = [];
   const after: BoardDrift[] = [];
   // Boards of past periods have no index to compare (they are read from PostgreSQL).
   const boards = (await listLiveBoards(sql, periodSuffixes(WINDOWS, now))).map((board) => ({ board, orphan: false }));
   for (const board of await orphanBoards(index, sql)) boards.push({ board, orphan: true });
-  for (const { board, orphan } of boards) {
-    const d = await compareBoard(index, sql, board, orphan);
-    before.push(d);
-    if (!repair || !hasDrift(d)) continue;
-    if (orphan) {
-      await dropBoard(index, board);
-    } else {
-      const r = await rebuildBoard(index, sql, board);
-      if (r.status !== 'rebuilt') throw new Error(`cannot repair ${board}: rebuild ${r.status}`);
+  const line = progress.start(repair ? 'reconcile' : 'reconcile --check', boards.length, 'boards');
+  let outcome = 'failed';
+  try {
+    for (const { board, orphan } of boards) {
+      const d = await compareBoard(index, sql, board, orphan);
+      before.push(d);
+      if (repair && hasDrift(d)) {
+        if (orphan) {
+          await dropBoard(index, board);
+        } else {
+          const r = await rebuildBoard(index, sql, board);
+          if (r.status !== 'rebuilt') throw new Error(`cannot repair ${board}: rebuild ${r.status}`);
+        }
+        after.push(await compareBoard(index, sql, board, orphan));
+      }
+      line.update(before.length);
     }
-    after.push(await compareBoard(index, sql, board, orphan));
+    outcome = 'done';
+  } finally {
+    line.finish(outcome);
   }
   return { before, after };
 }
