@@ -15,6 +15,8 @@ import { HttpEdge } from './http.ts';
 import { InstanceHeartbeat } from './index/heartbeat.ts';
 import { checkEviction } from './index/eviction.ts';
 import { IndexMaintainer } from './index/maintainer.ts';
+import { WindowCloser } from './window-closer.ts';
+import { NO_PROGRESS, type ProgressOutput } from './progress.ts';
 import { RankIndex } from './index/rank-index.ts';
 import { Inflight } from './inflight.ts';
 import { Leaderboard } from './leaderboard.ts';
@@ -158,7 +160,14 @@ function listen(app: ReturnType<typeof uWS.App>, host: string, port: number): Pr
   });
 }
 
-export async function startApp(config: Config, log: Logger, apm: Apm = noApm, clock: Clock = systemClock): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  log: Logger,
+  apm: Apm = noApm,
+  clock: Clock = systemClock,
+  /** Where start-up rebuilds of the rank index show progress (main.ts: stderr on a terminal). */
+  progress: ProgressOutput = NO_PROGRESS,
+): Promise<RunningApp> {
   let jwtSecret = config.jwtSecret;
   if (!jwtSecret) {
     jwtSecret = randomBytes(32).toString('base64url');
@@ -194,7 +203,7 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
     sql,
     log,
     config.indexCheckIntervalMs,
-    { rebuilt: () => metrics.rebuilds.inc() },
+    { rebuilt: () => metrics.rebuilds.inc(), progress },
     heartbeat,
     currentPeriods,
     // A batch and its late settling take at most three deadlines: a record older than that is stale.
@@ -338,6 +347,10 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
   log.info({ host: config.host, port }, 'listening');
 
   maintainer.start();
+  // Ended periods are written out as rows (a grace of a deadline after their end); not awaited:
+  // a first close after a long stop scans the all-time rows once.
+  const closer = new WindowCloser({ sql, clock, log, windows: config.boardWindows, graceMs: config.pgQueryTimeoutMs + 1000 });
+  const closerStarted = closer.start();
   // Reads are served while the index rebuilds: untrusted boards fall back to PostgreSQL.
   const indexReady = maintainer.recover(config.pgQueryTimeoutMs).then(
     () => log.info({ pending: maintainer.pendingBoards.length }, 'rank index ready'),
@@ -361,6 +374,8 @@ export async function startApp(config: Config, log: Logger, apm: Apm = noApm, cl
       modes.stop();
       stopHitRate();
       await maintainer.stop();
+      await closerStarted;
+      await closer.stop();
       // Bounded: records whose delete does not get through only cost another instance a rebuild.
       await withDeadline(pending.flush(), config.pgQueryTimeoutMs).catch((err: unknown) => log.warn({ err }, 'could not clear applied index updates at shutdown'));
       await heartbeat.stop();

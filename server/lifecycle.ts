@@ -8,6 +8,8 @@ import { loadApm } from './apm.ts';
 import type { RunningApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { terminalProgress } from './progress.ts';
+import { systemClock } from './clock.ts';
 
 export interface ServeHooks {
   /** Runs once the app is up (not when a signal came during start-up). */
@@ -43,7 +45,7 @@ export async function serve(config: Config, log: Logger, hooks: ServeHooks = {})
     // The APM agent goes first so it can instrument the modules the app loads after it.
     const apm = await loadApm({ licenseKey: config.newRelicLicenseKey, appName: config.newRelicAppName }, log, process.env);
     const { startApp } = await import('./app.ts');
-    app = await startApp(config, log, apm);
+    app = await startApp(config, log, apm, systemClock, terminalProgress(process.stderr, process.env));
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'start-up failed');
     process.exit(1);

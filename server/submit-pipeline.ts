@@ -38,7 +38,7 @@ export interface SubmitPipelineDeps {
   maxBatch: number;
   maxConcurrent: number;
   queryTimeoutMs: number;
-  /** Time windows every submit also counts in (sql/functions/3_submit_windows.sql), by the periods of `clock`. */
+  /** Time windows every submit also counts in (sql/functions/3_submit_batch.sql), by the periods of `clock`. */
   windows: readonly Window[];
   clock: Clock;
 }
@@ -122,7 +122,7 @@ export class SubmitPipeline {
   private async run(reqs: SubmitRequest[], hold: (work: Promise<unknown>) => void): Promise<(Committed | Error)[]> {
     let results: (SubmitResult | Error)[];
     const end = this.d.metrics.storeDuration.startTimer({ store: 'postgres', call: 'submit' });
-    // PostgreSQL itself refuses to commit after the deadline (sql/functions/3_submit_windows.sql), so a submit answered
+    // PostgreSQL itself refuses to commit after the deadline (sql/functions/3_submit_batch.sql), so a submit answered
     // `unavailable` for want of an answer by then did not commit, unless it finished just in
     // time and only the answer was late: settleLate() then gives the index what it missed.
     const now = this.d.clock.now();

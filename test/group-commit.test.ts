@@ -66,7 +66,7 @@ it('PostgreSQL refuses a submit whose deadline has passed, before it starts or w
   const sql = openSql(stores.databaseUrl);
   try {
     const call = (deadline: Date, sid: string) =>
-      sql`SELECT * FROM lb_submit_windows(${deadline}, '{}'::text[], ${[70001]}::bigint[], ${[5]}::bigint[], ${['ranked']}::text[], ${[null]}::text[], ${[sid]}::text[],
+      sql`SELECT * FROM lb_submit_batch(${deadline}, '{NULL,NULL,NULL}'::text[], ${[70001]}::bigint[], ${[5]}::bigint[], ${['ranked']}::text[], ${[null]}::text[], ${[sid]}::text[],
         ${[nameKey(defaultUsername(70001))]}::text[])`;
     await expect(call(new Date(Date.now() - 1000), 'late-1')).rejects.toMatchObject({ code: 'LB001' });
     expect(await sql`SELECT 1 FROM users WHERE user_id = 70001`).toHaveLength(0);

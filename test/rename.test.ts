@@ -65,7 +65,7 @@ afterAll(async () => {
 it(`renames a user on ${MODES * 4 + 4} boards with the Redis work of any submit, and every board shows the new name`, async () => {
   const sql = openSql(stores.databaseUrl);
   try {
-    const boards = (await sql<{ board: string }[]>`SELECT board FROM leaderboard WHERE user_id = ${USER} ORDER BY board`).map((r) => r.board);
+    const boards = (await sql<{ board: string }[]>`SELECT board FROM board_rows WHERE user_id = ${USER} ORDER BY board`).map((r) => r.board);
     expect(boards.length).toBe(MODES * 4 + 4);
     // Measured before any live view exists, so that no re-read of a view counts.
     const plain = await cost({ user_id: USER, score: 1, game_mode: 'm0' });

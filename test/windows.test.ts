@@ -113,7 +113,7 @@ it('counts each submit in the periods it was taken in, and rolls every window ov
 
   // PostgreSQL holds every window board exactly as the model does.
   const rows = await sql<TruthRow[] & { board: string }[]>`
-    SELECT l.board, l.user_id, u.username, l.total_score, l.games_played FROM leaderboard l JOIN users u USING (user_id) ORDER BY l.board, l.user_id`;
+    SELECT l.board, l.user_id, u.username, l.total_score, l.games_played FROM board_rows l JOIN users u USING (user_id) ORDER BY l.board, l.user_id`;
   const stored = new Map<string, TruthRow[]>();
   for (const r of rows as unknown as (TruthRow & { board: string })[]) stored.set(r.board, [...(stored.get(r.board) ?? []), r]);
   expect([...stored.keys()].sort()).toEqual([...model.keys()].sort());

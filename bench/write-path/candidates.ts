@@ -116,6 +116,32 @@ COMMIT;
 `,
   },
   {
+    name: 'state+fold',
+    what: 'state-2rows, then (in a second transaction of the same script) the fold of those users into ranked rows (global, mode) with a rank index: the whole cost PostgreSQL bears when no user repeats within a fold',
+    setup: `CREATE TABLE bench_sf_user (user_id bigint PRIMARY KEY, ${stateColumns}) WITH (fillfactor = 50);
+INSERT INTO bench_sf_user (user_id) SELECT user_id FROM users;
+CREATE TABLE bench_sf_mode (user_id bigint NOT NULL, game_mode integer NOT NULL, ${stateColumns}, PRIMARY KEY (user_id, game_mode)) WITH (fillfactor = 50);
+INSERT INTO bench_sf_mode (user_id, game_mode) SELECT user_id, 1 FROM users;
+CREATE TABLE bench_sf_ranked (board text NOT NULL, user_id bigint NOT NULL, total bigint NOT NULL, games integer NOT NULL, PRIMARY KEY (board, user_id));
+CREATE INDEX bench_sf_ranked_rank ON bench_sf_ranked (board, total DESC, user_id);
+INSERT INTO bench_sf_ranked (board, user_id, total, games) SELECT b, user_id, 0, 0 FROM users, unnest(ARRAY['global', 'mode:bench']) AS b;`,
+    script: `${pre}BEGIN \\;
+UPDATE bench_sf_user p SET ${stateSet('p')}
+  FROM (SELECT ${batchUser} AS u, ${batchScore} AS score FROM ${series} ORDER BY 1) s WHERE p.user_id = s.u
+  RETURNING p.total, p.games \\;
+INSERT INTO bench_sf_mode AS p (user_id, game_mode, games, total) SELECT ${batchUser}, 1, 1, ${batchScore} FROM ${series} ORDER BY 1
+  ON CONFLICT (user_id, game_mode) DO UPDATE SET ${stateSetExcluded}
+  RETURNING p.total, p.games \\;
+${insertSessions} \\;
+COMMIT;
+INSERT INTO bench_sf_ranked AS r (board, user_id, total, games)
+  SELECT 'global', s.user_id, s.total, s.games FROM bench_sf_user s WHERE s.user_id IN (SELECT ${batchUser} FROM ${series})
+  UNION ALL SELECT 'mode:bench', s.user_id, s.total, s.games FROM bench_sf_mode s WHERE s.game_mode = 1 AND s.user_id IN (SELECT ${batchUser} FROM ${series})
+  ORDER BY 2, 1
+  ON CONFLICT (board, user_id) DO UPDATE SET total = EXCLUDED.total, games = EXCLUDED.games WHERE r.games < EXCLUDED.games;
+`,
+  },
+  {
     name: 'wide-2rows',
     what: "lock users, insert sessions, upsert the two all-time rows (global, mode) carrying the three windows' totals as columns (non-HOT: total is indexed)",
     setup: `CREATE TABLE bench_wide (board text NOT NULL, user_id bigint NOT NULL, ${stateColumns}, PRIMARY KEY (board, user_id));

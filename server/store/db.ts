@@ -88,7 +88,7 @@ export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** PostgreSQL refused a submit whose deadline had passed: it did not commit (sql/functions/3_submit_windows.sql). */
+/** PostgreSQL refused a submit whose deadline had passed: it did not commit (sql/functions/3_submit_batch.sql). */
 export function isDeadlinePassed(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'LB001';
 }

@@ -20,7 +20,7 @@ export function sortForLocking(reqs: readonly SubmitRequest[]): number[] {
 
 /**
  * Commits a batch; one result (or the Error of that row alone) per request, in the order given.
- * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/functions/3_submit_windows.sql).
+ * Nothing commits after `deadline`: past it, the batch fails whole with LB001 (see sql/functions/3_submit_batch.sql).
  * Each submit also counts on the window boards of `suffixes` (the periods it was taken in). Each
  * transaction that commits also writes `pending` (sql/001), rows retried alone included.
  */

@@ -2,7 +2,7 @@
  * PostgreSQL queries of the leaderboard: the submit call and every read, used directly when the
  * rank index cannot serve. Thin: ranking arithmetic lives in ranking.ts.
  */
-import { defaultUsername, nameKey, type Entry, type HistoryReply, type PageCursor, type SubmitRequest } from '../../protocol/index.ts';
+import { WINDOWS, defaultUsername, nameKey, parseBoard, type Entry, type HistoryReply, type PageCursor, type SubmitRequest } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
 import type { Sql, Tx } from './db.ts';
 import type { PendingRecord } from './pending.ts';
@@ -18,7 +18,7 @@ export interface SubmitResult {
   committed_at: Date | null;
   new_board: boolean | null;
   other_boards: string[] | null;
-  /** The user's totals on the batch's window boards after the batch (sql/functions/3_submit_windows.sql); null when none. */
+  /** The user's totals on the batch's window boards after the batch (sql/functions/3_submit_batch.sql); null when none. */
   w_boards?: string[] | null;
   w_totals?: number[] | null;
   w_games?: number[] | null;
@@ -27,8 +27,8 @@ export interface SubmitResult {
 }
 
 /**
- * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001, see sql/functions/3_submit_windows.sql), and
- * also counts on the window boards named by `suffixes` (sql/functions/3_submit_windows.sql).
+ * One submit; it refuses to commit once `deadline` has passed (SQLSTATE LB001), and also counts
+ * on the window boards named by `suffixes` (sql/functions/3_submit_batch.sql).
  */
 export async function submit(sql: Sql, r: SubmitRequest, deadline: Date, suffixes: readonly string[], pending?: PendingRecord): Promise<SubmitResult> {
   const [row] = await submitBatch(sql, [r], deadline, suffixes, pending);
@@ -55,17 +55,48 @@ export async function submitBatch(
     : sql``;
   const rows = await sql<(SubmitResult & { ord: number })[]>`
     ${record}
-    SELECT * FROM lb_submit_windows(
+    SELECT * FROM lb_submit_batch(
       ${deadline},
-      ${sql.array([...suffixes], 25)}::text[],
+      ${sql.array(periodsOf(suffixes) as string[], 25)}::text[],
       ${sql.array(reqs.map((r) => r.user_id), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.score), 20)}::bigint[],
       ${sql.array(reqs.map((r) => r.game_mode), 25)}::text[],
       ${sql.array(reqs.map((r) => r.username ?? null) as string[], 25)}::text[],
       ${sql.array(reqs.map((r) => r.submission_id ?? null) as string[], 25)}::text[],
       ${sql.array(reqs.map((r) => nameKey(r.username ?? defaultUsername(r.user_id))), 25)}::text[])`;
-  if (rows.length !== reqs.length) throw new Error(`lb_submit_windows returned ${rows.length} rows for ${reqs.length} submits`);
+  if (rows.length !== reqs.length) throw new Error(`lb_submit_batch returned ${rows.length} rows for ${reqs.length} submits`);
   return rows.sort((a, b) => a.ord - b.ord);
+}
+
+/**
+ * The period keys of `suffixes` (`:daily:2026-12-01`, ...) in the order lb_submit_batch takes them
+ * ({daily, weekly, monthly}), null for a window not named.
+ */
+export function periodsOf(suffixes: readonly string[]): (string | null)[] {
+  return WINDOWS.map((w) => {
+    const s = suffixes.find((x) => x.startsWith(`:${w}:`));
+    return s === undefined ? null : s.slice(w.length + 2);
+  });
+}
+
+/**
+ * The rows of `board`, (user_id, total_score, games_played), as a subquery to select from. An
+ * all-time board's rows, or a closed period's, are its own rows of `leaderboard`; an open period's
+ * are also its family's rows whose window columns hold that period (sql/008). For the plain case
+ * the planner flattens the subquery, so `leaderboard_rank_idx` serves it as before.
+ */
+function rowsOf(sql: Sql | Tx, board: string) {
+  const b = parseBoard(board);
+  if (!b?.window || b.period === undefined) {
+    return sql`(SELECT user_id, total_score, games_played FROM leaderboard WHERE board = ${board})`;
+  }
+  const col = (what: 'period' | 'total' | 'games') => sql(`${b.window}_${what}`);
+  return sql`(
+    SELECT user_id, total_score, games_played FROM leaderboard WHERE board = ${board}
+    UNION ALL
+    SELECT user_id, ${col('total')}, ${col('games')} FROM leaderboard
+    WHERE board = ${b.family} AND ${col('period')} = ${b.period}
+      AND NOT EXISTS (SELECT 1 FROM window_closes c WHERE c.time_window = ${b.window} AND c.period = ${b.period}))`;
 }
 
 /** The user's global totals when `submissionId` is committed for them (the submit is a retry), else undefined. */
@@ -82,8 +113,8 @@ export interface UserTotals extends Row {}
 export async function userOnBoard(sql: Sql, board: string, userId: number): Promise<UserTotals | undefined> {
   const [row] = await sql<UserTotals[]>`
     SELECT l.user_id, u.username, l.total_score, l.games_played
-    FROM leaderboard l JOIN users u USING (user_id)
-    WHERE l.board = ${board} AND l.user_id = ${userId}`;
+    FROM ${rowsOf(sql, board)} l JOIN users u USING (user_id)
+    WHERE l.user_id = ${userId}`;
   return row;
 }
 
@@ -106,7 +137,7 @@ export async function userIdByName(sql: Sql, username: string): Promise<number |
 /** Competition rank of a total: 1 + the number of users with a strictly higher total. */
 export async function rankOfTotal(sql: Sql, board: string, total: number): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
-    SELECT count(*)::bigint AS n FROM leaderboard WHERE board = ${board} AND total_score > ${total}`;
+    SELECT count(*)::bigint AS n FROM ${rowsOf(sql, board)} l WHERE l.total_score > ${total}`;
   return row!.n + 1;
 }
 
@@ -117,21 +148,20 @@ export async function rankOfTotal(sql: Sql, board: string, total: number): Promi
 export async function rankOfTotalCapped(sql: Sql, board: string, total: number, cap: number): Promise<{ rank: number; exact: boolean }> {
   const [row] = await sql<{ n: number }[]>`
     SELECT count(*)::integer AS n FROM (
-      SELECT 1 FROM leaderboard WHERE board = ${board} AND total_score > ${total}
-      ORDER BY total_score DESC LIMIT ${cap}) AS ahead`;
+      SELECT 1 FROM ${rowsOf(sql, board)} l WHERE l.total_score > ${total}
+      ORDER BY l.total_score DESC LIMIT ${cap}) AS ahead`;
   return row!.n < cap ? { rank: row!.n + 1, exact: true } : { rank: cap + 1, exact: false };
 }
 
 export async function boardSize(sql: Sql, board: string): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`SELECT count(*)::bigint AS n FROM leaderboard WHERE board = ${board}`;
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::bigint AS n FROM ${rowsOf(sql, board)} l`;
   return row!.n;
 }
 
 export async function top(sql: Sql, board: string, limit: number): Promise<Entry[]> {
   const rows = await sql<Row[]>`
     SELECT l.user_id, u.username, l.total_score, l.games_played
-    FROM leaderboard l JOIN users u USING (user_id)
-    WHERE l.board = ${board}
+    FROM ${rowsOf(sql, board)} l JOIN users u USING (user_id)
     ORDER BY l.total_score DESC, l.user_id
     LIMIT ${limit}`;
   return assignRanks(rows, 1, 0);
@@ -145,12 +175,12 @@ export async function top(sql: Sql, board: string, limit: number): Promise<Entry
 function rowsAfter(sql: Sql, board: string, total: number, userId: number, n: number) {
   return sql`
     SELECT * FROM (
-      (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-       WHERE l.board = ${board} AND l.total_score = ${total} AND l.user_id > ${userId}
+      (SELECT l.user_id, l.total_score, l.games_played FROM ${rowsOf(sql, board)} l
+       WHERE l.total_score = ${total} AND l.user_id > ${userId}
        ORDER BY l.user_id LIMIT ${n})
       UNION ALL
-      (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-       WHERE l.board = ${board} AND l.total_score < ${total}
+      (SELECT l.user_id, l.total_score, l.games_played FROM ${rowsOf(sql, board)} l
+       WHERE l.total_score < ${total}
        ORDER BY l.total_score DESC, l.user_id LIMIT ${n})
     ) x
     ORDER BY x.total_score DESC, x.user_id LIMIT ${n}`;
@@ -164,12 +194,12 @@ export async function around(sql: Sql, board: string, userId: number, radius: nu
   const [before, after] = await Promise.all([
     sql<Row[]>`
       SELECT * FROM (
-        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-         WHERE l.board = ${board} AND l.total_score = ${t} AND l.user_id < ${userId}
+        (SELECT l.user_id, l.total_score, l.games_played FROM ${rowsOf(sql, board)} l
+         WHERE l.total_score = ${t} AND l.user_id < ${userId}
          ORDER BY l.user_id DESC LIMIT ${radius})
         UNION ALL
-        (SELECT l.user_id, l.total_score, l.games_played FROM leaderboard l
-         WHERE l.board = ${board} AND l.total_score > ${t}
+        (SELECT l.user_id, l.total_score, l.games_played FROM ${rowsOf(sql, board)} l
+         WHERE l.total_score > ${t}
          ORDER BY l.total_score, l.user_id DESC LIMIT ${radius})
       ) b JOIN users u USING (user_id)
       ORDER BY b.total_score, b.user_id DESC LIMIT ${radius}`,
@@ -183,7 +213,7 @@ export async function around(sql: Sql, board: string, userId: number, radius: nu
   const [counts] = await sql<{ higher: number; tied_before: number }[]>`
     SELECT count(*) FILTER (WHERE total_score > ${first.total_score})::bigint AS higher,
            count(*) FILTER (WHERE total_score = ${first.total_score} AND user_id < ${first.user_id})::bigint AS tied_before
-    FROM leaderboard WHERE board = ${board} AND total_score >= ${first.total_score}`;
+    FROM ${rowsOf(sql, board)} l WHERE l.total_score >= ${first.total_score}`;
   return assignRanks(rows, counts!.higher + 1, counts!.higher + counts!.tied_before);
 }
 
@@ -195,11 +225,11 @@ export async function ranks(sql: Sql, board: string, userIds: readonly number[])
   const rows = await sql<Entry[]>`
     WITH me AS (
       SELECT l.user_id, u.username, l.total_score, l.games_played
-      FROM leaderboard l JOIN users u USING (user_id)
-      WHERE l.board = ${board} AND l.user_id = ANY(${sql.array(userIds as number[], 20)}::bigint[])
+      FROM ${rowsOf(sql, board)} l JOIN users u USING (user_id)
+      WHERE l.user_id = ANY(${sql.array(userIds as number[], 20)}::bigint[])
     ), r AS (
       SELECT t.total_score,
-             (SELECT count(*) FROM leaderboard h WHERE h.board = ${board} AND h.total_score > t.total_score)::bigint + 1 AS rank
+             (SELECT count(*) FROM ${rowsOf(sql, board)} h WHERE h.total_score > t.total_score)::bigint + 1 AS rank
       FROM (SELECT DISTINCT total_score FROM me) t
     )
     SELECT r.rank, me.user_id, me.username, me.total_score, me.games_played
@@ -222,7 +252,7 @@ export async function page(sql: Sql, board: string, after: PageCursor | undefine
     ), c AS (
       SELECT count(*) FILTER (WHERE l.total_score > f.total_score)::bigint AS higher,
              count(*) FILTER (WHERE l.total_score = f.total_score AND l.user_id < f.user_id)::bigint AS tied_before
-      FROM f JOIN leaderboard l ON l.board = ${board} AND l.total_score >= f.total_score
+      FROM f JOIN ${rowsOf(sql, board)} l ON l.total_score >= f.total_score
     )
     SELECT p.user_id, u.username, p.total_score, p.games_played, c.higher, c.tied_before
     FROM p JOIN users u USING (user_id) CROSS JOIN c
@@ -250,12 +280,6 @@ export async function boardExists(sql: Sql, board: string): Promise<boolean> {
   return (await sql`SELECT 1 FROM boards WHERE board = ${board}`).length > 0;
 }
 
-export async function boardsOfUsers(sql: Sql, userIds: readonly number[]): Promise<string[]> {
-  if (userIds.length === 0) return [];
-  const rows = await sql<{ board: string }[]>`SELECT DISTINCT board FROM leaderboard WHERE user_id = ANY(${sql.array(userIds as number[], 20)})`;
-  return rows.map((r) => r.board);
-}
-
 export async function listBoards(sql: Sql): Promise<string[]> {
   return (await sql<{ board: string }[]>`SELECT board FROM boards ORDER BY board`).map((r) => r.board);
 }
@@ -279,7 +303,7 @@ export async function listLiveBoards(sql: Sql, suffixes: readonly string[]): Pro
 export async function usersOnBoard(sql: Sql, board: string, userIds: readonly number[]): Promise<Set<number>> {
   if (userIds.length === 0) return new Set();
   const rows = await sql<{ user_id: number }[]>`
-    SELECT user_id FROM leaderboard WHERE board = ${board} AND user_id = ANY(${sql.array(userIds as number[], 20)})`;
+    SELECT l.user_id FROM ${rowsOf(sql, board)} l WHERE l.user_id = ANY(${sql.array(userIds as number[], 20)})`;
   return new Set(rows.map((r) => Number(r.user_id)));
 }
 
@@ -315,10 +339,9 @@ export async function streamBoard(
             WHERE l.board = 'global'`
         : tx<IndexRow[]>`
             SELECT l.user_id, u.username, l.total_score, l.games_played, g.games_played AS name_version
-            FROM leaderboard l
+            FROM ${rowsOf(tx, board)} l
             JOIN users u USING (user_id)
-            JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
-            WHERE l.board = ${board}`;
+            JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id`;
     // postgres.js awaits the callback for every chunk but the last, which it calls as the query
     // completes and leaves running: it is awaited here (and its failure surfaced, not dropped).
     let last: Promise<void> = Promise.resolve();

@@ -1,7 +1,207 @@
--- lb_submit_windows: what the server calls for a batch of submits (server/store/scores.ts).
+-- lb_commit_rows: the rows of a batch of submits, in one transaction, each with its own result
+-- (lb_submit_batch below is what the server calls: it adds deadlines and the window results).
 -- Re-applied at every start, after the migrations (server/store/migrate.ts, in the migration
 -- transaction): edit it here, in place. A change of its arguments or result type needs the old
 -- signature dropped by a new migration first (CREATE OR REPLACE cannot change them).
+--
+-- Set-based (a row-by-row batch spent most of its time starting one statement after another):
+--  1. inserts the batch's new users, in user_id order, named as their first submit asks;
+--  2. locks every user of the batch, in user_id order, so concurrent batches cannot deadlock on
+--     users, and a totals row is only ever written by the holder of its user's lock;
+--  3. commits the simple rows (a user once in the batch, with no username) with one statement per
+--     table (creating the mode boards they need);
+--  4. runs the other rows (renames, a user several times, new users refused a name) one by one,
+--     in batch order.
+-- Durability, idempotency by submission_id (user_id, submission_id), exact totals. Totals are
+-- written by lb_write_totals (sql/functions/2_write_totals.sql) on both paths: the new total by
+-- the board's write mode (lb_merge_total), and the window columns of `p_periods`.
+--
+-- Names are unique by their key (protocol/names.ts nameKey: NFKC, case folded, look-alikes
+-- folded, digits of any script by value). The key is a JavaScript function of the contract, so
+-- the server passes it beside each name (p_name_keys: for each row the key of the name it would
+-- write, p_usernames[i] or the default 'player' || user_id), and a batch without a key for every
+-- row is refused. The unique index on users.name_key decides between instances racing for two
+-- look-alike names: the loser gets `conflict`, exactly as for one name. Rows whose name_key is
+-- NULL (names stored before keys, colliding with an earlier one) are found by exact name.
+CREATE OR REPLACE FUNCTION lb_commit_rows(
+  p_periods text[], p_closed boolean[],
+  p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[],
+  p_name_keys text[]
+) RETURNS TABLE (
+  ord integer, status text, username text,
+  global_total bigint, global_games integer,
+  mode_total bigint, mode_games integer,
+  session_id bigint, committed_at timestamptz,
+  new_board boolean, other_boards text[]
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_user bigint;
+  v_name text;
+  v_mode_board text;
+  v_new_boards text[];
+  v_complex integer[];
+  v_n integer := coalesce(array_length(p_user_ids, 1), 0);
+  i integer;
+  v_best text[];
+  v_latest text[];
+  s_ord integer[]; s_user bigint[]; s_score bigint[]; s_mode text[]; s_sub text[]; s_name text[];
+  s_id bigint[]; s_at timestamptz[]; s_gt bigint[]; s_gg integer[]; s_mt bigint[]; s_mg integer[];
+BEGIN
+  IF p_name_keys IS NULL OR cardinality(p_name_keys) <> v_n OR array_position(p_name_keys, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'lb_commit_rows: every row needs the key of the name it may write (p_name_keys)';
+  END IF;
+
+  -- Boards not keeping the sum (few: only those configured so, see server/board-config.ts).
+  SELECT coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'best'), '{}'),
+         coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'latest'), '{}')
+    INTO v_best, v_latest FROM boards b WHERE b.write_mode <> 'sum';
+
+  INSERT INTO users (user_id, username, name_key)
+    SELECT DISTINCT ON (t.u) t.u, coalesce(t.name, 'player' || t.u), t.k
+    FROM unnest(p_user_ids, p_usernames, p_name_keys) WITH ORDINALITY AS t(u, name, k, o)
+    WHERE NOT EXISTS (SELECT 1 FROM users x WHERE x.user_id = t.u)
+    ORDER BY t.u, t.o
+    ON CONFLICT DO NOTHING;
+
+  PERFORM 1 FROM users u WHERE u.user_id = ANY (p_user_ids) ORDER BY u.user_id FOR UPDATE;
+
+  IF v_n < 8 THEN
+    -- A small batch costs less row by row than through the set-based statements' fixed overhead.
+    v_complex := ARRAY(SELECT generate_series(1, v_n));
+  ELSE
+  SELECT coalesce(array_agg(t.o::integer ORDER BY t.o), '{}') INTO v_complex
+    FROM (
+      SELECT x.o, x.name, count(*) OVER (PARTITION BY x.u) AS n, EXISTS (SELECT 1 FROM users u WHERE u.user_id = x.u) AS known
+      FROM unnest(p_user_ids, p_usernames) WITH ORDINALITY AS x(u, name, o)
+    ) t
+    WHERE t.name IS NOT NULL OR t.n > 1 OR NOT t.known;
+  END IF;
+
+  IF cardinality(v_complex) < v_n THEN
+
+  -- The simple rows not already committed, ordered by user (each user occurs once among them).
+  SELECT coalesce(array_agg(t.o::integer ORDER BY t.u), '{}'), coalesce(array_agg(t.u ORDER BY t.u), '{}'),
+         coalesce(array_agg(t.score ORDER BY t.u), '{}'), coalesce(array_agg(t.mode ORDER BY t.u), '{}'),
+         coalesce(array_agg(t.sub ORDER BY t.u), '{}'), coalesce(array_agg(u.username ORDER BY t.u), '{}')
+    INTO s_ord, s_user, s_score, s_mode, s_sub, s_name
+    FROM unnest(p_user_ids, p_scores, p_game_modes, p_submission_ids) WITH ORDINALITY AS t(u, score, mode, sub, o)
+    JOIN users u ON u.user_id = t.u
+    WHERE NOT (t.o::integer = ANY (v_complex))
+      AND (t.sub IS NULL OR NOT EXISTS (SELECT 1 FROM game_sessions s WHERE s.user_id = t.u AND s.submission_id = t.sub));
+
+  -- Mode boards the committing simple rows need (a duplicate creates nothing).
+  WITH created AS (
+    INSERT INTO boards (board)
+      SELECT DISTINCT 'mode:' || m FROM unnest(s_mode) m
+      WHERE NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = 'mode:' || m)
+      ON CONFLICT DO NOTHING
+      RETURNING board
+  )
+  SELECT coalesce(array_agg(board), '{}') INTO v_new_boards FROM created;
+
+  -- Results are zipped from arrays aggregated in user order: no join of one statement's
+  -- RETURNING with another (their row estimates are poor, and nested loops over them quadratic).
+  WITH ins AS (
+    INSERT INTO game_sessions (user_id, score, game_mode, submission_id, created_at)
+      SELECT x.u, x.score, x.mode, x.sub, clock_timestamp()
+      FROM unnest(s_user, s_score, s_mode, s_sub) AS x(u, score, mode, sub) ORDER BY x.u
+      RETURNING id, user_id, created_at
+  )
+  SELECT coalesce(array_agg(ins.id ORDER BY ins.user_id), '{}'), coalesce(array_agg(ins.created_at ORDER BY ins.user_id), '{}')
+    INTO s_id, s_at FROM ins;
+
+  SELECT coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}'),
+         coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}'),
+         coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board <> 'global'), '{}'),
+         coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board <> 'global'), '{}')
+    INTO s_gt, s_gg, s_mt, s_mg
+    FROM lb_write_totals(s_user, s_mode, s_score, now(), p_periods, p_closed, v_best, v_latest) t;
+
+  RETURN QUERY
+    SELECT z.o, 'ok'::text, z.name, z.gt, z.gg, z.mt, z.mg, z.id, z.at, ('mode:' || z.mode) = ANY (v_new_boards), NULL::text[]
+    FROM unnest(s_ord, s_name, s_gt, s_gg, s_mt, s_mg, s_id, s_at, s_mode) AS z(o, name, gt, gg, mt, mg, id, at, mode);
+
+  -- Simple rows whose submission_id was already committed: duplicates, with the current totals.
+  RETURN QUERY
+    SELECT t.o::integer, 'duplicate'::text, u.username, l.total_score, l.games_played, NULL::bigint, NULL::integer,
+           NULL::bigint, NULL::timestamptz, false, NULL::text[]
+    FROM unnest(p_user_ids, p_submission_ids) WITH ORDINALITY AS t(u, sub, o)
+    JOIN users u ON u.user_id = t.u
+    JOIN leaderboard l ON l.board = 'global' AND l.user_id = t.u
+    WHERE NOT (t.o::integer = ANY (v_complex)) AND NOT (t.o::integer = ANY (s_ord));
+
+  END IF;
+
+  FOREACH i IN ARRAY v_complex LOOP
+    ord := i;
+    v_user := p_user_ids[i];
+    v_name := p_usernames[i];
+    v_mode_board := 'mode:' || p_game_modes[i];
+    status := NULL; username := NULL; global_total := NULL; global_games := NULL;
+    mode_total := NULL; mode_games := NULL; session_id := NULL; committed_at := NULL;
+    new_board := false; other_boards := NULL;
+
+    SELECT u.username INTO username FROM users u WHERE u.user_id = v_user FOR UPDATE;
+    IF NOT FOUND THEN
+      -- No conflict target: a race on any unique index (user_id, username or name_key) does
+      -- nothing here instead of raising, so two first submits of one new user never yield a false conflict.
+      INSERT INTO users (user_id, username, name_key) VALUES (v_user, coalesce(v_name, 'player' || v_user), p_name_keys[i])
+        ON CONFLICT DO NOTHING;
+      SELECT u.username INTO username FROM users u WHERE u.user_id = v_user FOR UPDATE;
+      IF NOT FOUND THEN
+        status := 'conflict'; -- a new user asking for a name (or a name's key) another user holds
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
+    END IF;
+
+    IF p_submission_ids[i] IS NOT NULL AND EXISTS (
+      SELECT 1 FROM game_sessions s WHERE s.user_id = v_user AND s.submission_id = p_submission_ids[i]
+    ) THEN
+      status := 'duplicate';
+      SELECT l.total_score, l.games_played INTO global_total, global_games
+        FROM leaderboard l WHERE l.board = 'global' AND l.user_id = v_user;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+
+    IF v_name IS NOT NULL AND username <> v_name THEN
+      BEGIN
+        UPDATE users u SET username = v_name, name_key = p_name_keys[i] WHERE u.user_id = v_user;
+      EXCEPTION WHEN unique_violation THEN
+        status := 'conflict';
+        username := NULL;
+        RETURN NEXT;
+        CONTINUE;
+      END;
+      username := v_name;
+      SELECT coalesce(array_agg(l.board ORDER BY l.board), '{}') INTO other_boards
+        FROM leaderboard l WHERE l.user_id = v_user AND l.board <> 'global' AND l.board <> v_mode_board;
+    END IF;
+
+    committed_at := clock_timestamp();
+    INSERT INTO game_sessions (user_id, score, game_mode, submission_id, created_at)
+      VALUES (v_user, p_scores[i], p_game_modes[i], p_submission_ids[i], committed_at)
+      RETURNING id INTO session_id;
+
+    new_board := false;
+    IF NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = v_mode_board) THEN
+      INSERT INTO boards (board) VALUES (v_mode_board) ON CONFLICT DO NOTHING;
+      new_board := FOUND;
+    END IF;
+
+    SELECT max(t.total_score) FILTER (WHERE t.board = 'global'), max(t.games_played) FILTER (WHERE t.board = 'global'),
+           max(t.total_score) FILTER (WHERE t.board <> 'global'), max(t.games_played) FILTER (WHERE t.board <> 'global')
+      INTO global_total, global_games, mode_total, mode_games
+      FROM lb_write_totals(ARRAY[v_user], ARRAY[p_game_modes[i]], ARRAY[p_scores[i]], committed_at, p_periods, p_closed, v_best, v_latest) t;
+
+    status := 'ok';
+    RETURN NEXT;
+  END LOOP;
+END;
+$$;
+
+-- lb_submit_batch: what the server calls for a batch of submits (server/store/scores.ts).
 --
 -- Deadlines. The server answers a submit `unavailable` once PostgreSQL has not answered within
 -- PG_QUERY_TIMEOUT_MS. Without a deadline in the database the submit could still commit after
@@ -13,14 +213,14 @@
 -- server's clock with the database's: they must agree to well within PG_QUERY_TIMEOUT_MS.
 --
 -- Time windows. Besides its all-time boards, a submit counts on the boards of the periods the
--- server took it in: for each configured window one board of `global` and one of
--- `mode:<game_mode>`, named `<family>:<window>:<period>` (suffixes given by the server, e.g.
--- ':daily:2026-11-30'), ordinary rows of `leaderboard`. A window board follows its family's write
--- mode. Each committed row of the result also carries its user's totals on the window boards after
--- the whole batch (w_boards, w_totals, w_games); w_new lists the window boards this batch created.
--- (docs/write-path.md measures what these rows cost, and the shape that replaces them.)
-CREATE OR REPLACE FUNCTION lb_submit_windows(
-  p_deadline timestamptz, p_suffixes text[],
+-- server took it in (`p_periods`: the daily, weekly and monthly keys, NULL for a window that is
+-- off): for each one board of `global` and one of `mode:<game_mode>`, `<family>:<window>:<period>`.
+-- Their totals are columns of the all-time rows (sql/008); a closed period (window_closes) is
+-- written to its rows instead. Each committed row of the result also carries its user's totals on
+-- the window boards after the whole batch (w_boards, w_totals, w_games); w_new lists the window
+-- boards this batch created.
+CREATE OR REPLACE FUNCTION lb_submit_batch(
+  p_deadline timestamptz, p_periods text[],
   p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[],
   p_name_keys text[]
 ) RETURNS TABLE (
@@ -32,70 +232,41 @@ CREATE OR REPLACE FUNCTION lb_submit_windows(
   w_boards text[], w_totals bigint[], w_games integer[], w_new text[]
 ) LANGUAGE plpgsql AS $$
 DECLARE
+  v_windows text[] := ARRAY['daily', 'weekly', 'monthly'];
+  v_periods text[] := ARRAY[p_periods[1], p_periods[2], p_periods[3]];
+  v_closed boolean[] := ARRAY[false, false, false];
   v_rows lb_submit_row[];
-  v_ok integer[];
-  v_best text[];
-  v_latest text[];
-  v_best_w text[];
-  v_latest_w text[];
   v_new text[] := '{}';
-  w_user bigint[] := '{}';
-  w_board text[] := '{}';
-  w_total bigint[] := '{}';
-  w_game integer[] := '{}';
+  k integer;
 BEGIN
   IF clock_timestamp() > p_deadline THEN
     RAISE EXCEPTION 'submit deadline passed before it started (% late)', clock_timestamp() - p_deadline
       USING ERRCODE = 'LB001';
   END IF;
+  -- Held to the commit: a period's close waits for this batch, or this batch sees the close.
+  FOR k IN 1..3 LOOP
+    CONTINUE WHEN v_periods[k] IS NULL;
+    PERFORM pg_advisory_xact_lock_shared(lb_period_lock(v_windows[k], v_periods[k]));
+    v_closed[k] := EXISTS (SELECT 1 FROM window_closes c WHERE c.time_window = v_windows[k] AND c.period = v_periods[k]);
+  END LOOP;
+
   SELECT coalesce(array_agg(ROW(b.*)::lb_submit_row), '{}')
     INTO v_rows
-    FROM lb_submit_batch(p_user_ids, p_scores, p_game_modes, p_usernames, p_submission_ids, p_name_keys) b;
-  SELECT coalesce(array_agg(r.ord), '{}') INTO v_ok FROM unnest(v_rows) r WHERE r.status = 'ok';
+    FROM lb_commit_rows(v_periods, v_closed, p_user_ids, p_scores, p_game_modes, p_usernames, p_submission_ids, p_name_keys) b;
 
-  IF cardinality(v_ok) > 0 AND cardinality(p_suffixes) > 0 THEN
-    SELECT coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'best'), '{}'),
-           coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'latest'), '{}')
-      INTO v_best, v_latest FROM boards b WHERE b.write_mode <> 'sum';
-    v_best_w := ARRAY(SELECT b || s FROM unnest(v_best) b, unnest(p_suffixes) s);
-    v_latest_w := ARRAY(SELECT b || s FROM unnest(v_latest) b, unnest(p_suffixes) s);
-
-    -- One row per (board, user) however often the user is in the batch: the batch's sum, best or
-    -- last score, and its count, merged with the stored row by the family's write mode. The
-    -- window boards the batch needs are created in the same statement.
-    WITH src AS (
-      SELECT t.u, t.score, f.family, f.family || s.suffix AS board, t.o
-      FROM unnest(p_user_ids, p_scores, p_game_modes) WITH ORDINALITY AS t(u, score, mode, o)
-      CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || t.mode)) AS f(family)
-      CROSS JOIN unnest(p_suffixes) AS s(suffix)
-      WHERE t.o::integer = ANY (v_ok)
-    ), created AS (
+  IF v_periods[1] IS NOT NULL OR v_periods[2] IS NOT NULL OR v_periods[3] IS NOT NULL THEN
+    WITH created AS (
       INSERT INTO boards (board)
-        SELECT DISTINCT src.board FROM src
-        WHERE NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = src.board)
+        SELECT DISTINCT f.board || ':' || v_windows[wk.i] || ':' || v_periods[wk.i]
+        FROM unnest(v_rows) r
+        CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || p_game_modes[r.ord])) AS f(board)
+        CROSS JOIN generate_series(1, 3) AS wk(i)
+        WHERE r.status = 'ok' AND v_periods[wk.i] IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = f.board || ':' || v_windows[wk.i] || ':' || v_periods[wk.i])
         ON CONFLICT DO NOTHING
         RETURNING board
-    ), agg AS (
-      SELECT src.board, src.u,
-             CASE WHEN src.family = ANY (v_best) THEN max(src.score)
-                  WHEN src.family = ANY (v_latest) THEN (array_agg(src.score ORDER BY src.o DESC))[1]
-                  ELSE sum(src.score)::bigint END AS kept,
-             count(*)::integer AS n
-      FROM src GROUP BY src.board, src.u, src.family
-    ), up AS (
-      INSERT INTO leaderboard AS l (board, user_id, total_score, games_played, last_played_at)
-        SELECT agg.board, agg.u, agg.kept, agg.n, now() FROM agg ORDER BY agg.u, agg.board
-        ON CONFLICT (board, user_id) DO UPDATE
-          SET total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, v_best_w, v_latest_w),
-              games_played = l.games_played + EXCLUDED.games_played,
-              last_played_at = EXCLUDED.last_played_at
-        RETURNING l.board, l.user_id, l.total_score, l.games_played
     )
-    SELECT (SELECT coalesce(array_agg(created.board), '{}') FROM created),
-           coalesce(array_agg(up.user_id), '{}'), coalesce(array_agg(up.board), '{}'),
-           coalesce(array_agg(up.total_score), '{}'), coalesce(array_agg(up.games_played), '{}')
-      INTO v_new, w_user, w_board, w_total, w_game
-      FROM up;
+    SELECT coalesce(array_agg(created.board), '{}') INTO v_new FROM created;
   END IF;
 
   IF clock_timestamp() > p_deadline THEN
@@ -109,9 +280,27 @@ BEGIN
            w.boards, w.totals, w.games, v_new
     FROM unnest(v_rows) AS r
     LEFT JOIN (
-      -- The window rows this batch wrote, by user, as RETURNING gave them (one hash join).
+      -- The user's window totals after the batch: the columns when they hold the period (and it
+      -- is open), else the period's row.
       SELECT x.u, array_agg(x.b ORDER BY x.b) AS boards, array_agg(x.t ORDER BY x.b) AS totals, array_agg(x.g ORDER BY x.b) AS games
-      FROM unnest(w_user, w_board, w_total, w_game) AS x(u, b, t, g)
+      FROM (
+        SELECT l.user_id AS u, l.board || ':' || w.name || ':' || w.period AS b,
+               CASE WHEN w.cur = w.period AND NOT w.closed THEN w.total ELSE p.total_score END AS t,
+               CASE WHEN w.cur = w.period AND NOT w.closed THEN w.games ELSE p.games_played END AS g
+        FROM (SELECT DISTINCT p_user_ids[o.ord] AS u, f.board
+              FROM unnest(v_rows) o
+              CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || p_game_modes[o.ord])) AS f(board)
+              WHERE o.status = 'ok') AS uf
+        JOIN leaderboard l ON l.board = uf.board AND l.user_id = uf.u
+        CROSS JOIN LATERAL (VALUES
+          ('daily', v_periods[1], v_closed[1], l.daily_period, l.daily_total, l.daily_games),
+          ('weekly', v_periods[2], v_closed[2], l.weekly_period, l.weekly_total, l.weekly_games),
+          ('monthly', v_periods[3], v_closed[3], l.monthly_period, l.monthly_total, l.monthly_games)
+        ) AS w(name, period, closed, cur, total, games)
+        LEFT JOIN leaderboard p ON (w.closed OR w.cur IS DISTINCT FROM w.period)
+          AND p.board = l.board || ':' || w.name || ':' || w.period AND p.user_id = l.user_id
+        WHERE w.period IS NOT NULL
+      ) AS x
       GROUP BY x.u
     ) AS w ON r.status = 'ok' AND w.u = p_user_ids[r.ord];
 END;

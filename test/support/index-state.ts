@@ -26,7 +26,7 @@ export async function truth(sql: Sql): Promise<Map<string, TruthRow[]>> {
   for (const { board } of await sql<{ board: string }[]>`SELECT board FROM boards ORDER BY board`) boards.set(board, []);
   const rows = await sql<(TruthRow & { board: string })[]>`
     SELECT l.board, l.user_id, u.username, l.total_score, l.games_played, g.games_played AS global_games
-    FROM leaderboard l
+    FROM board_rows l
     JOIN users u USING (user_id)
     JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
     ORDER BY l.board, l.user_id`;
