@@ -76,13 +76,30 @@ function encodeReusing(frame: Record<string, unknown>): Uint8Array {
     const v = frame[key];
     if (v !== null && typeof v === 'object' && reused.has(v)) {
       let bytes = reused.get(v);
-      if (!bytes) reused.set(v, (bytes = packr.pack(widen(v)).slice()));
+      if (!bytes) {
+        // Typed here: without Node's types (the SDK's browser build) msgpackr's Buffer is unknown.
+        bytes = packr.pack(widen(v)).slice() as Uint8Array;
+        reused.set(v, bytes);
+      }
       parts.push(bytes);
     } else {
       parts.push(packr.pack(widen(v)));
     }
   }
-  return Buffer.concat(parts);
+  return concat(parts);
+}
+
+/** Buffer.concat without Buffer: the codec also runs in browsers (the client SDK). */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export class DecodeError extends Error {}

@@ -2,7 +2,7 @@
  * Top-N diffs: how the server computes them and how every client applies them. Applying
  * `diffTop(prev, next)` to `prev` gives exactly `next`.
  */
-import type { Entry } from './replies.ts';
+import type { Entry } from './types.ts';
 import { compareListing } from './ranking.ts';
 
 export interface TopDiff {

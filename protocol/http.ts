@@ -20,6 +20,7 @@ export const HTTP_ROUTES = {
   health: { method: 'GET', path: '/health' },
   metrics: { method: 'GET', path: '/metrics' },
   openapi: { method: 'GET', path: '/openapi.json' },
+  docs: { method: 'GET', path: '/docs' },
 } as const;
 
 /** Largest HTTP request body accepted. */

@@ -4,7 +4,31 @@
  */
 import { z } from 'zod';
 import * as f from './fields.ts';
-import { ERROR_CODE_LIST, type Op } from './codes.ts';
+import { ERROR_CODE_LIST, type ErrorCode, type Op } from './codes.ts';
+import type { Equal, Expect } from './type-equality.ts';
+import type { DiffFrame, Entry, ErrorFrame, Replies, Session, SnapshotFrame } from './types.ts';
+
+// The types live in types.ts (no zod, so the SDK ships them); these schemas must infer exactly them.
+export type {
+  AroundReply,
+  BoardsReply,
+  DiffFrame,
+  Entry,
+  ErrorFrame,
+  HistoryReply,
+  PageCursor,
+  PageReply,
+  PongReply,
+  RankReply,
+  RanksReply,
+  ReplyOf,
+  Session,
+  SnapshotFrame,
+  SubmitReply,
+  SubscribeReply,
+  TopReply,
+  UnsubscribeReply,
+} from './types.ts';
 
 const count = z.number().int().min(0);
 const rank = z.number().int().min(1);
@@ -16,7 +40,6 @@ export const entry = z.object({
   total_score: count,
   games_played: count,
 });
-export type Entry = z.output<typeof entry>;
 
 export const session = z.object({
   id: z.number().int().min(1),
@@ -24,7 +47,6 @@ export const session = z.object({
   game_mode: f.gameMode,
   timestamp: count,
 });
-export type Session = z.output<typeof session>;
 
 export const submitReply = z.object({
   user_id: f.userId,
@@ -80,15 +102,6 @@ export const REPLY_SCHEMAS = {
   page: pageReply,
 } as const satisfies Record<Op, z.ZodType>;
 
-export type ReplyOf<O extends Op> = z.output<(typeof REPLY_SCHEMAS)[O]>;
-export type SubmitReply = ReplyOf<'submit'>;
-export type RankReply = ReplyOf<'rank'>;
-export type TopReply = ReplyOf<'top'>;
-export type AroundReply = ReplyOf<'around'>;
-export type HistoryReply = ReplyOf<'history'>;
-export type RanksReply = ReplyOf<'ranks'>;
-export type PageReply = ReplyOf<'page'>;
-export type PageCursor = z.output<typeof f.pageCursor>;
 
 /** Pushed to subscribers: the rows of the top N that are new or changed, and the user ids that left. */
 export const diffFrame = z.object({
@@ -99,7 +112,6 @@ export const diffFrame = z.object({
   entries: z.array(entry),
   removed: z.array(f.userId),
 });
-export type DiffFrame = z.output<typeof diffFrame>;
 
 /** Pushed to a subscriber that was resynchronised after falling behind. */
 /**
@@ -116,13 +128,21 @@ export const snapshotFrame = z.object({
   period,
   final: z.boolean().optional(),
 });
-export type SnapshotFrame = z.output<typeof snapshotFrame>;
 
 export const errorFrame = z.object({
   op: z.literal('error'),
   rid: f.rid.optional(),
-  code: z.enum(ERROR_CODE_LIST as [string, ...string[]]),
+  code: z.enum(ERROR_CODE_LIST as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
   retry_after_ms: count.optional(),
 });
-export type ErrorFrame = z.output<typeof errorFrame>;
+
+/** Compile-time only: each schema infers exactly its type in types.ts (a mismatch fails `tsc`). */
+export type ReplySchemasMatchTypes = [
+  Expect<Equal<z.output<typeof entry>, Entry>>,
+  Expect<Equal<z.output<typeof session>, Session>>,
+  Expect<Equal<{ [O in Op]: z.output<(typeof REPLY_SCHEMAS)[O]> }, Replies>>,
+  Expect<Equal<z.output<typeof diffFrame>, DiffFrame>>,
+  Expect<Equal<z.output<typeof snapshotFrame>, SnapshotFrame>>,
+  Expect<Equal<z.output<typeof errorFrame>, ErrorFrame>>,
+];

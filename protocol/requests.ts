@@ -7,6 +7,24 @@ import { z } from 'zod';
 import * as f from './fields.ts';
 import { AROUND_RADIUS, HISTORY_LIMIT, PAGE_LIMIT, RANKS_USER_IDS, SUBSCRIBE_LIMIT, TOP_LIMIT } from './limits.ts';
 import type { Op } from './codes.ts';
+import type { Equal, Expect } from './type-equality.ts';
+import type { RequestInputs, Requests } from './types.ts';
+
+// The types live in types.ts (no zod, so the SDK ships them); these schemas must infer exactly them.
+export type {
+  AroundRequest,
+  HistoryRequest,
+  PageRequest,
+  PingRequest,
+  RankRequest,
+  RanksRequest,
+  RequestInput,
+  RequestOf,
+  SubmitRequest,
+  SubscribeRequest,
+  TopRequest,
+  UnsubscribeRequest,
+} from './types.ts';
 
 const withDefault = (r: { min: number; max: number; default: number }) => f.intIn(r.min, r.max).default(r.default);
 
@@ -68,17 +86,8 @@ export const REQUEST_SCHEMAS = {
   page: pageRequest,
 } as const satisfies Record<Op, z.ZodType>;
 
-export type SubmitRequest = z.output<typeof submitRequest>;
-export type RankRequest = z.output<typeof rankRequest>;
-export type TopRequest = z.output<typeof topRequest>;
-export type AroundRequest = z.output<typeof aroundRequest>;
-export type HistoryRequest = z.output<typeof historyRequest>;
-export type SubscribeRequest = z.output<typeof subscribeRequest>;
-export type UnsubscribeRequest = z.output<typeof unsubscribeRequest>;
-export type PingRequest = z.output<typeof pingRequest>;
-export type RanksRequest = z.output<typeof ranksRequest>;
-export type PageRequest = z.output<typeof pageRequest>;
-
-export type RequestOf<O extends Op> = z.output<(typeof REQUEST_SCHEMAS)[O]>;
-/** What a client passes for an op (defaults may be omitted). */
-export type RequestInput<O extends Op> = z.input<(typeof REQUEST_SCHEMAS)[O]>;
+/** Compile-time only: the schemas read and take exactly the types of types.ts (a mismatch fails `tsc`). */
+export type RequestSchemasMatchTypes = [
+  Expect<Equal<{ [O in Op]: z.output<(typeof REQUEST_SCHEMAS)[O]> }, Requests>>,
+  Expect<Equal<{ [O in Op]: z.input<(typeof REQUEST_SCHEMAS)[O]> }, RequestInputs>>,
+];

@@ -1,6 +1,7 @@
 /**
- * The HTTP edge: the JSON mirror of the socket ops, /health and /metrics. Same pipeline as the
- * socket (read, validate, dispatch), same handlers, same error registry mapped to HTTP statuses.
+ * The HTTP edge: the JSON mirror of the socket ops, /health, /metrics, /openapi.json and /docs
+ * (server/docs-page.ts). Same pipeline as the socket (read, validate, dispatch), same handlers,
+ * same error registry mapped to HTTP statuses.
  */
 import {
   HTTP_ROUTES,
@@ -13,6 +14,7 @@ import {
 } from '../protocol/index.ts';
 import type { Apm } from './apm.ts';
 import { begin, respond, respondError, writeResponse, type Exchange } from './http-exchange.ts';
+import { mountDocs } from './docs-page.ts';
 import { decodePathParam, decodeQuery } from './http-params.ts';
 import { clientAddress } from './limits/connection-guard.ts';
 import { BucketMap } from './limits/token-bucket.ts';
@@ -194,6 +196,7 @@ export class HttpEdge {
     );
     const openapi = JSON.stringify(openApiDocument());
     app.get(HTTP_ROUTES.openapi.path, this.guarded('openapi', (x) => respond(x, 200, openapi)));
+    mountDocs(app, this.d.log, (route, fn) => this.guarded(route, fn));
     app.get(
       HTTP_ROUTES.metrics.path,
       this.guarded('metrics', (x) => {

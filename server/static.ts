@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip, gzipSync } from 'node:zlib';
 import { AppError } from './errors.ts';
 import { respondError, writeResponse, type Exchange } from './http-exchange.ts';
 import type { Logger } from './log.ts';
@@ -65,6 +66,24 @@ function compressible(type: string): boolean {
   return /^(text\/|application\/(json|manifest)|image\/svg)/.test(type);
 }
 
+function staticEntry(body: Buffer, packed: Buffer | undefined, type: string, cacheControl: string): StaticFile {
+  return {
+    body,
+    gzip: packed && packed.length < body.length * 0.9 ? packed : undefined,
+    type,
+    cacheControl,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+  };
+}
+
+const gzipAsync = promisify(gzip);
+
+/** A file made after start-up (the API docs' renderer): gzipped off the event loop. */
+export async function staticFile(body: Buffer, type: string, cacheControl: string): Promise<StaticFile> {
+  const packed = compressible(type) && body.length > 1024 ? await gzipAsync(body, { level: 9 }) : undefined;
+  return staticEntry(body, packed, type, cacheControl);
+}
+
 /** Reads every file under `dir`, keyed by its URL path ("/index.html", "/assets/index-abc.js"). */
 export function loadStatic(dir: string): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
@@ -75,13 +94,7 @@ export function loadStatic(dir: string): Map<string, StaticFile> {
     const body = readFileSync(full);
     const type = contentType(rel);
     const packed = compressible(type) && body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined;
-    files.set(url, {
-      body,
-      gzip: packed && packed.length < body.length * 0.9 ? packed : undefined,
-      type,
-      cacheControl: url.startsWith('/assets/') ? IMMUTABLE : REVALIDATE,
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-    });
+    files.set(url, staticEntry(body, packed, type, url.startsWith('/assets/') ? IMMUTABLE : REVALIDATE));
   }
   return files;
 }
@@ -90,9 +103,24 @@ function notFound(x: Exchange, message: string): void {
   respondError(x, new AppError('not_found', message));
 }
 
+/** What a file's reply depends on in the request, copied out of it before any await. */
+export interface FileRequest {
+  ifNoneMatch: string;
+  acceptEncoding: string;
+}
+
+export function fileRequest(req: HttpRequest): FileRequest {
+  return { ifNoneMatch: req.getHeader('if-none-match'), acceptEncoding: req.getHeader('accept-encoding') };
+}
+
 function send(x: Exchange, req: HttpRequest, file: StaticFile): void {
-  const notModified = req.getHeader('if-none-match') === file.etag;
-  const gzip = file.gzip && /\bgzip\b/.test(req.getHeader('accept-encoding')) ? file.gzip : undefined;
+  sendFile(x, fileRequest(req), file);
+}
+
+/** Answers with `file` (304 when the client has it); an HTML page gets `csp`, the board's by default. */
+export function sendFile(x: Exchange, want: FileRequest, file: StaticFile, csp = CSP): void {
+  const notModified = want.ifNoneMatch === file.etag;
+  const gzip = file.gzip && /\bgzip\b/.test(want.acceptEncoding) ? file.gzip : undefined;
   const headers: Record<string, string> = {
     'cache-control': file.cacheControl,
     etag: file.etag,
@@ -104,7 +132,7 @@ function send(x: Exchange, req: HttpRequest, file: StaticFile): void {
     return;
   }
   headers['content-type'] = file.type;
-  if (file.type.startsWith('text/html')) headers['content-security-policy'] = CSP;
+  if (file.type.startsWith('text/html')) headers['content-security-policy'] = csp;
   if (gzip) headers['content-encoding'] = 'gzip';
   // Written with backpressure (see http-exchange.ts): a reader that does not keep up holds the
   // server to this one file, never to a queue of copies.

@@ -3,7 +3,7 @@
  * backoff with jitter), typed request methods, and live subscriptions that keep a top N current,
  * resync on a gap or a new epoch, and re-subscribe after a reconnect.
  */
-import type { ReplyOf, RequestInput, SnapshotFrame, DiffFrame } from '../../protocol/index.ts';
+import type { ReplyOf, RequestInput, SnapshotFrame, DiffFrame } from '../../protocol/wire.ts';
 import { Connection, type ConnectOptions } from './connection.ts';
 import { LeaderboardError } from './errors.ts';
 import { LiveView, type ViewUpdate } from './live-view.ts';

@@ -1,18 +1,20 @@
 /**
  * A typed request/reply connection to the leaderboard server over one WebSocket. Works in browsers
- * (global WebSocket) and in Node (pass `ws`'s WebSocket). Imports only protocol/.
+ * (global WebSocket) and in Node (pass `ws`'s WebSocket). Imports only protocol/wire.ts (no zod).
  */
 import {
   decode,
   encode,
-  errorFrame,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorFrame,
   isMap,
   MAX_RID,
   type Op,
   type ReplyOf,
   type RequestInput,
   tokenSubprotocols,
-} from '../../protocol/index.ts';
+} from '../../protocol/wire.ts';
 import { LeaderboardError } from './errors.ts';
 
 /** The part of the WebSocket API the SDK uses (browser WebSocket and `ws` both provide it). */
@@ -56,6 +58,17 @@ function toBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return undefined;
+}
+
+/**
+ * The fields of an error frame, or undefined when they break the contract (the `errorFrame` schema
+ * of protocol/replies.ts, checked here without zod so the SDK does not ship it).
+ */
+function readError(frame: Record<string, unknown>): Pick<ErrorFrame, 'code' | 'message' | 'retry_after_ms'> | undefined {
+  const { code, message, retry_after_ms } = frame;
+  if (typeof code !== 'string' || !Object.hasOwn(ERROR_CODES, code) || typeof message !== 'string') return undefined;
+  const retry = retry_after_ms === undefined || (Number.isSafeInteger(retry_after_ms) && (retry_after_ms as number) >= 0);
+  return retry ? { code: code as ErrorCode, message, retry_after_ms: retry_after_ms as number | undefined } : undefined;
 }
 
 export function wsUrl(base: string, token?: string): string {
@@ -139,9 +152,8 @@ export class Connection {
     this.pending.delete(rid!);
     clearTimeout(pending.timer);
     if (frame.op === 'error') {
-      const e = errorFrame.safeParse(frame);
-      const f = e.success ? e.data : { code: 'internal' as const, message: 'malformed error frame', retry_after_ms: undefined };
-      pending.reject(new LeaderboardError(f.code as LeaderboardError['code'], f.message, f.retry_after_ms));
+      const f = readError(frame) ?? { code: 'internal' as const, message: 'malformed error frame', retry_after_ms: undefined };
+      pending.reject(new LeaderboardError(f.code, f.message, f.retry_after_ms));
       return;
     }
     const { op: _op, rid: _rid, ...payload } = frame;

@@ -1,5 +1,5 @@
 /** Errors the SDK surfaces: the server's error codes, plus the client-side timeout and disconnect. */
-import type { ErrorCode } from '../../protocol/index.ts';
+import type { ErrorCode } from '../../protocol/wire.ts';
 
 export type ClientErrorCode = ErrorCode | 'timeout' | 'disconnected';
 

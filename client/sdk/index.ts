@@ -3,3 +3,23 @@ export { LeaderboardClient, type ClientOptions, type ReconnectOptions, type Stat
 export { Connection, type ConnectOptions, type WebSocketCtor, type WebSocketLike } from './connection.ts';
 export { LeaderboardError, type ClientErrorCode } from './errors.ts';
 export { LiveView, describeChanges, type RowChange, type ViewUpdate } from './live-view.ts';
+// The contract's types, for code that names what the client returns (plain TypeScript, no zod).
+export type {
+  AroundReply,
+  DiffFrame,
+  Entry,
+  ErrorCode,
+  HistoryReply,
+  Op,
+  PageCursor,
+  PageReply,
+  RankReply,
+  RanksReply,
+  ReplyOf,
+  RequestInput,
+  Session,
+  SnapshotFrame,
+  SubmitReply,
+  SubscribeReply,
+  TopReply,
+} from '../../protocol/wire.ts';

@@ -2,7 +2,7 @@
  * One live top-N view on the client: takes snapshots and diffs, says when it must resync (a gap or
  * another epoch), and reports which rows moved. Pure: no socket, no timers.
  */
-import { applyDiff, type DiffFrame, type Entry } from '../../protocol/index.ts';
+import { applyDiff, type DiffFrame, type Entry } from '../../protocol/wire.ts';
 
 export interface RowChange {
   user_id: number;

@@ -24,7 +24,8 @@ export function newestMtime(paths: readonly string[]): number {
     if (!existsSync(path)) return;
     const st = statSync(path);
     if (st.isDirectory()) {
-      for (const name of readdirSync(path)) if (name !== 'node_modules') visit(join(path, name));
+      // dist: the SDK package's build output (npm run build:sdk) is not a source of the board.
+      for (const name of readdirSync(path)) if (name !== 'node_modules' && name !== 'dist') visit(join(path, name));
     } else {
       newest = Math.max(newest, st.mtimeMs);
     }
