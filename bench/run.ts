@@ -7,6 +7,7 @@
  * Writes a table to the terminal, JSON and an HTML report to bench/results/. On a terminal (outside
  * CI) stderr shows scenario i of n, its runs done and its time so far.
  */
+import { growth } from './scenarios/growth.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   fanout,
   idle,
   rebuild,
+  growth,
   http,
   'peer-submit': peerSubmit,
   'peer-fanout': peerFanout,

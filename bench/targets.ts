@@ -61,6 +61,14 @@ export function judge(all: ScenarioResult[], b: Baselines, quick = false): Scena
       case 'rebuild':
         s.target = { text: '<= 10 s for 1M users', met: s.headline <= 10 && Number(s.params.users) >= 1_000_000 };
         break;
+      case 'growth': {
+        const errors = s.runs.reduce((n, r) => n + r.errors, 0);
+        s.target = {
+          text: 'no errors from the first second after /health is 200, and >= 0.8x the empty-database rate within 30 s (1M users, 5M sessions)',
+          met: errors === 0 && s.headline >= 0.8 && Number(s.params.users) >= 1_000_000,
+        };
+        break;
+      }
       case 'peer-submit':
       case 'peer-fanout':
         break;

@@ -38,31 +38,43 @@ export function freshBenchStores(): BenchStores {
       } finally {
         await admin.end({ timeout: 5 });
       }
-      const redis = new Redis(REDIS_URL);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 5000);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisKeys(redisPrefix);
     },
   };
+}
+
+/** Deletes every Redis key under `prefix` (an instance started afterwards finds an empty index). */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface BenchServer {
   port: number;
   pid: number;
   process: ChildProcess;
+  /** What the server has written so far (its JSON log lines; the first MB of stdout). */
+  log(): string;
   /** Resident memory of the server process, in bytes. */
   rss(): number;
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(stores: BenchStores, env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(
+  stores: BenchStores,
+  env: Record<string, string> = {},
+  /** `ready`: once start-up recovery of the rank index is done; `listening`: as soon as it listens. */
+  until: 'ready' | 'listening' = 'ready',
+): Promise<BenchServer> {
   // BENCH_CPU_PROF=<dir>: each bench server writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], {
@@ -103,7 +115,7 @@ export async function startBenchServer(stores: BenchStores, env: Record<string, 
     const poll = setInterval(() => {
       const m = /"port":(\d+),"msg":"listening"/.exec(out);
       // Start-up recovery done (boards rebuilt only where needed), or failed and left to the check.
-      if (m && /rank index ready|start-up rebuild of the rank index failed/.test(out)) {
+      if (m && (until === 'listening' || /rank index ready|start-up rebuild of the rank index failed/.test(out))) {
         clearInterval(poll);
         clearTimeout(timer);
         resolve(Number(m[1]));
@@ -119,6 +131,7 @@ export async function startBenchServer(stores: BenchStores, env: Record<string, 
     port,
     pid: child.pid!,
     process: child,
+    log: () => out,
     rss() {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return Number(m?.[1] ?? 0) * 1024;

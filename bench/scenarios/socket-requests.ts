@@ -15,7 +15,7 @@ import { runLoad } from '../load/pool.ts';
 import type { LoadOp } from '../load/protocol-client.ts';
 import { seed } from '../seed.ts';
 
-const MODES = ['ranked', 'casual', 'arena', 'blitz'];
+export const MODES = ['ranked', 'casual', 'arena', 'blitz'];
 
 export function summarizeRuns(scenario: string, unit: string, runs: RunResult[], params: ScenarioResult['params'], headline: (m: ScenarioResult['median']) => number): ScenarioResult {
   const m = {
@@ -27,13 +27,13 @@ export function summarizeRuns(scenario: string, unit: string, runs: RunResult[],
   return { scenario, unit, headline: headline(m), params, runs, median: m, comparisons: [], notes: [] };
 }
 
-async function seeded(ctx: BenchContext, users: number): Promise<BenchStores> {
+export async function seeded(ctx: BenchContext, users: number, sessions = users * 5): Promise<BenchStores> {
   const stores = freshBenchStores();
   await ensureDatabase(stores.databaseUrl, 5);
   const sql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined }) as unknown as Sql;
   try {
     await migrate(sql);
-    const r = await seed(sql, { users, sessions: users * 5, modes: MODES });
+    const r = await seed(sql, { users, sessions, modes: MODES });
     ctx.log(`  seeded ${r.users} users, ${r.sessions} sessions in ${r.seconds.toFixed(1)} s`);
   } finally {
     await sql.end();

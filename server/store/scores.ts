@@ -17,8 +17,9 @@ export interface SubmitResult {
   session_id: number | null;
   committed_at: Date | null;
   new_board: boolean | null;
+  /** Always null (kept in the row type of sql/functions/3_submit_batch.sql). */
   other_boards: string[] | null;
-  /** The user's totals on the batch's window boards after the batch (sql/functions/3_submit_batch.sql); null when none. */
+  /** The user's totals on its window boards as of this commit (sql/functions/3_submit_batch.sql); null when none. */
   w_boards?: string[] | null;
   w_totals?: number[] | null;
   w_games?: number[] | null;

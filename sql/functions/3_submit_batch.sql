@@ -32,7 +32,8 @@ CREATE OR REPLACE FUNCTION lb_commit_rows(
   global_total bigint, global_games integer,
   mode_total bigint, mode_games integer,
   session_id bigint, committed_at timestamptz,
-  new_board boolean, other_boards text[]
+  new_board boolean, other_boards text[],
+  w_boards text[], w_totals bigint[], w_games integer[]
 ) LANGUAGE plpgsql AS $$
 DECLARE
   v_user bigint;
@@ -44,8 +45,11 @@ DECLARE
   i integer;
   v_best text[];
   v_latest text[];
+  v_known bigint[];
+  v_known_names text[];
   s_ord integer[]; s_user bigint[]; s_score bigint[]; s_mode text[]; s_sub text[]; s_name text[];
   s_id bigint[]; s_at timestamptz[]; s_gt bigint[]; s_gg integer[]; s_mt bigint[]; s_mg integer[];
+  s_wu bigint[]; s_wb text[]; s_wt bigint[]; s_wg integer[];
 BEGIN
   IF p_name_keys IS NULL OR cardinality(p_name_keys) <> v_n OR array_position(p_name_keys, NULL) IS NOT NULL THEN
     RAISE EXCEPTION 'lb_commit_rows: every row needs the key of the name it may write (p_name_keys)';
@@ -59,11 +63,17 @@ BEGIN
   INSERT INTO users (user_id, username, name_key)
     SELECT DISTINCT ON (t.u) t.u, coalesce(t.name, 'player' || t.u), t.k
     FROM unnest(p_user_ids, p_usernames, p_name_keys) WITH ORDINALITY AS t(u, name, k, o)
-    WHERE NOT EXISTS (SELECT 1 FROM users x WHERE x.user_id = t.u)
+    -- Lookups one by one, never a scan of users: LATERAL ... LIMIT 1 keeps the planner from
+    -- hashing the whole table for a batch it guesses large (it did, at 256 rows).
+    LEFT JOIN LATERAL (SELECT 1 AS k FROM users x WHERE x.user_id = t.u LIMIT 1) AS e ON true
+    WHERE e.k IS NULL
     ORDER BY t.u, t.o
     ON CONFLICT DO NOTHING;
 
-  PERFORM 1 FROM users u WHERE u.user_id = ANY (p_user_ids) ORDER BY u.user_id FOR UPDATE;
+  -- The lock also reads what the statements below need of users (no further lookups).
+  SELECT coalesce(array_agg(l.user_id), '{}'), coalesce(array_agg(l.username), '{}') INTO v_known, v_known_names
+    FROM (SELECT DISTINCT t.u FROM unnest(p_user_ids) AS t(u) ORDER BY t.u) AS ids
+    CROSS JOIN LATERAL (SELECT u.user_id, u.username FROM users u WHERE u.user_id = ids.u FOR UPDATE) AS l;
 
   IF v_n < 8 THEN
     -- A small batch costs less row by row than through the set-based statements' fixed overhead.
@@ -71,7 +81,7 @@ BEGIN
   ELSE
   SELECT coalesce(array_agg(t.o::integer ORDER BY t.o), '{}') INTO v_complex
     FROM (
-      SELECT x.o, x.name, count(*) OVER (PARTITION BY x.u) AS n, EXISTS (SELECT 1 FROM users u WHERE u.user_id = x.u) AS known
+      SELECT x.o, x.name, count(*) OVER (PARTITION BY x.u) AS n, x.u = ANY (v_known) AS known
       FROM unnest(p_user_ids, p_usernames) WITH ORDINALITY AS x(u, name, o)
     ) t
     WHERE t.name IS NOT NULL OR t.n > 1 OR NOT t.known;
@@ -85,15 +95,18 @@ BEGIN
          coalesce(array_agg(t.sub ORDER BY t.u), '{}'), coalesce(array_agg(u.username ORDER BY t.u), '{}')
     INTO s_ord, s_user, s_score, s_mode, s_sub, s_name
     FROM unnest(p_user_ids, p_scores, p_game_modes, p_submission_ids) WITH ORDINALITY AS t(u, score, mode, sub, o)
-    JOIN users u ON u.user_id = t.u
-    WHERE NOT (t.o::integer = ANY (v_complex))
-      AND (t.sub IS NULL OR NOT EXISTS (SELECT 1 FROM game_sessions s WHERE s.user_id = t.u AND s.submission_id = t.sub));
+    JOIN unnest(v_known, v_known_names) AS u(user_id, username) ON u.user_id = t.u
+    LEFT JOIN LATERAL (
+      SELECT 1 AS dup FROM game_sessions s WHERE t.sub IS NOT NULL AND s.user_id = t.u AND s.submission_id = t.sub LIMIT 1
+    ) AS d ON true
+    WHERE NOT (t.o::integer = ANY (v_complex)) AND d.dup IS NULL;
 
   -- Mode boards the committing simple rows need (a duplicate creates nothing).
   WITH created AS (
     INSERT INTO boards (board)
       SELECT DISTINCT 'mode:' || m FROM unnest(s_mode) m
-      WHERE NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = 'mode:' || m)
+      LEFT JOIN LATERAL (SELECT 1 AS k FROM boards b WHERE b.board = 'mode:' || m LIMIT 1) AS e ON true
+      WHERE e.k IS NULL
       ON CONFLICT DO NOTHING
       RETURNING board
   )
@@ -110,24 +123,40 @@ BEGIN
   SELECT coalesce(array_agg(ins.id ORDER BY ins.user_id), '{}'), coalesce(array_agg(ins.created_at ORDER BY ins.user_id), '{}')
     INTO s_id, s_at FROM ins;
 
-  SELECT coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}'),
-         coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}'),
-         coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board <> 'global'), '{}'),
-         coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board <> 'global'), '{}')
-    INTO s_gt, s_gg, s_mt, s_mg
-    FROM lb_write_totals(s_user, s_mode, s_score, now(), p_periods, p_closed, v_best, v_latest) t;
+  WITH t AS MATERIALIZED (
+    SELECT * FROM lb_write_totals(s_user, s_mode, s_score, now(), p_periods, p_closed, v_best, v_latest)
+  ), a AS (
+    SELECT coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}') AS gt,
+           coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}') AS gg,
+           coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board <> 'global'), '{}') AS mt,
+           coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board <> 'global'), '{}') AS mg
+    FROM t
+  ), w AS (
+    -- Every (user, window board, total, games), flattened; regrouped by user below.
+    SELECT coalesce(array_agg(t.user_id), '{}') AS wu, coalesce(array_agg(z.b), '{}') AS wb,
+           coalesce(array_agg(z.tt), '{}') AS wt, coalesce(array_agg(z.g), '{}') AS wg
+    FROM t CROSS JOIN LATERAL unnest(t.w_boards, t.w_totals, t.w_games) AS z(b, tt, g)
+  )
+  SELECT a.gt, a.gg, a.mt, a.mg, w.wu, w.wb, w.wt, w.wg
+    INTO s_gt, s_gg, s_mt, s_mg, s_wu, s_wb, s_wt, s_wg
+    FROM a, w;
 
   RETURN QUERY
-    SELECT z.o, 'ok'::text, z.name, z.gt, z.gg, z.mt, z.mg, z.id, z.at, ('mode:' || z.mode) = ANY (v_new_boards), NULL::text[]
-    FROM unnest(s_ord, s_name, s_gt, s_gg, s_mt, s_mg, s_id, s_at, s_mode) AS z(o, name, gt, gg, mt, mg, id, at, mode);
+    SELECT z.o, 'ok'::text, z.name, z.gt, z.gg, z.mt, z.mg, z.id, z.at, ('mode:' || z.mode) = ANY (v_new_boards), NULL::text[],
+           wz.boards, wz.totals, wz.games
+    FROM unnest(s_ord, s_user, s_name, s_gt, s_gg, s_mt, s_mg, s_id, s_at, s_mode) AS z(o, u, name, gt, gg, mt, mg, id, at, mode)
+    LEFT JOIN (
+      SELECT y.u, array_agg(y.b ORDER BY y.b) AS boards, array_agg(y.t ORDER BY y.b) AS totals, array_agg(y.g ORDER BY y.b) AS games
+      FROM unnest(s_wu, s_wb, s_wt, s_wg) AS y(u, b, t, g) GROUP BY y.u
+    ) AS wz ON wz.u = z.u;
 
   -- Simple rows whose submission_id was already committed: duplicates, with the current totals.
   RETURN QUERY
     SELECT t.o::integer, 'duplicate'::text, u.username, l.total_score, l.games_played, NULL::bigint, NULL::integer,
-           NULL::bigint, NULL::timestamptz, false, NULL::text[]
+           NULL::bigint, NULL::timestamptz, false, NULL::text[], NULL::text[], NULL::bigint[], NULL::integer[]
     FROM unnest(p_user_ids, p_submission_ids) WITH ORDINALITY AS t(u, sub, o)
-    JOIN users u ON u.user_id = t.u
-    JOIN leaderboard l ON l.board = 'global' AND l.user_id = t.u
+    JOIN unnest(v_known, v_known_names) AS u(user_id, username) ON u.user_id = t.u
+    CROSS JOIN LATERAL (SELECT l.total_score, l.games_played FROM leaderboard l WHERE l.board = 'global' AND l.user_id = t.u) AS l
     WHERE NOT (t.o::integer = ANY (v_complex)) AND NOT (t.o::integer = ANY (s_ord));
 
   END IF;
@@ -139,7 +168,7 @@ BEGIN
     v_mode_board := 'mode:' || p_game_modes[i];
     status := NULL; username := NULL; global_total := NULL; global_games := NULL;
     mode_total := NULL; mode_games := NULL; session_id := NULL; committed_at := NULL;
-    new_board := false; other_boards := NULL;
+    new_board := false; other_boards := NULL; w_boards := NULL; w_totals := NULL; w_games := NULL;
 
     SELECT u.username INTO username FROM users u WHERE u.user_id = v_user FOR UPDATE;
     IF NOT FOUND THEN
@@ -175,8 +204,8 @@ BEGIN
         CONTINUE;
       END;
       username := v_name;
-      SELECT coalesce(array_agg(l.board ORDER BY l.board), '{}') INTO other_boards
-        FROM leaderboard l WHERE l.user_id = v_user AND l.board <> 'global' AND l.board <> v_mode_board;
+      -- other_boards stays NULL: listing them scanned leaderboard (no index leads with user_id),
+      -- and nothing needs them (the rank index keeps one name per user).
     END IF;
 
     committed_at := clock_timestamp();
@@ -190,10 +219,15 @@ BEGIN
       new_board := FOUND;
     END IF;
 
-    SELECT max(t.total_score) FILTER (WHERE t.board = 'global'), max(t.games_played) FILTER (WHERE t.board = 'global'),
-           max(t.total_score) FILTER (WHERE t.board <> 'global'), max(t.games_played) FILTER (WHERE t.board <> 'global')
-      INTO global_total, global_games, mode_total, mode_games
-      FROM lb_write_totals(ARRAY[v_user], ARRAY[p_game_modes[i]], ARRAY[p_scores[i]], committed_at, p_periods, p_closed, v_best, v_latest) t;
+    WITH t AS MATERIALIZED (
+      SELECT * FROM lb_write_totals(ARRAY[v_user], ARRAY[p_game_modes[i]], ARRAY[p_scores[i]], committed_at, p_periods, p_closed, v_best, v_latest)
+    )
+    SELECT (SELECT max(t.total_score) FROM t WHERE t.board = 'global'), (SELECT max(t.games_played) FROM t WHERE t.board = 'global'),
+           (SELECT max(t.total_score) FROM t WHERE t.board <> 'global'), (SELECT max(t.games_played) FROM t WHERE t.board <> 'global'),
+           z.boards, z.totals, z.games
+      INTO global_total, global_games, mode_total, mode_games, w_boards, w_totals, w_games
+      FROM (SELECT array_agg(y.b ORDER BY y.b) AS boards, array_agg(y.tt ORDER BY y.b) AS totals, array_agg(y.g ORDER BY y.b) AS games
+            FROM t CROSS JOIN LATERAL unnest(t.w_boards, t.w_totals, t.w_games) AS y(b, tt, g)) AS z;
 
     status := 'ok';
     RETURN NEXT;
@@ -217,8 +251,9 @@ $$;
 -- off): for each one board of `global` and one of `mode:<game_mode>`, `<family>:<window>:<period>`.
 -- Their totals are columns of the all-time rows (sql/008); a closed period (window_closes) is
 -- written to its rows instead. Each committed row of the result also carries its user's totals on
--- the window boards after the whole batch (w_boards, w_totals, w_games); w_new lists the window
--- boards this batch created.
+-- its window boards as of that row's commit, as it does for the all-time boards (w_boards,
+-- w_totals, w_games: a user's later row in the batch carries the later totals); w_new lists the
+-- window boards this batch created.
 CREATE OR REPLACE FUNCTION lb_submit_batch(
   p_deadline timestamptz, p_periods text[],
   p_user_ids bigint[], p_scores bigint[], p_game_modes text[], p_usernames text[], p_submission_ids text[],
@@ -261,8 +296,10 @@ BEGIN
         FROM unnest(v_rows) r
         CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || p_game_modes[r.ord])) AS f(board)
         CROSS JOIN generate_series(1, 3) AS wk(i)
-        WHERE r.status = 'ok' AND v_periods[wk.i] IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM boards b WHERE b.board = f.board || ':' || v_windows[wk.i] || ':' || v_periods[wk.i])
+        LEFT JOIN LATERAL (
+          SELECT 1 AS k FROM boards b WHERE b.board = f.board || ':' || v_windows[wk.i] || ':' || v_periods[wk.i] LIMIT 1
+        ) AS e ON true
+        WHERE r.status = 'ok' AND v_periods[wk.i] IS NOT NULL AND e.k IS NULL
         ON CONFLICT DO NOTHING
         RETURNING board
     )
@@ -277,31 +314,7 @@ BEGIN
   RETURN QUERY
     SELECT r.ord, r.status, r.username, r.global_total, r.global_games, r.mode_total, r.mode_games,
            r.session_id, r.committed_at, r.new_board, r.other_boards,
-           w.boards, w.totals, w.games, v_new
-    FROM unnest(v_rows) AS r
-    LEFT JOIN (
-      -- The user's window totals after the batch: the columns when they hold the period (and it
-      -- is open), else the period's row.
-      SELECT x.u, array_agg(x.b ORDER BY x.b) AS boards, array_agg(x.t ORDER BY x.b) AS totals, array_agg(x.g ORDER BY x.b) AS games
-      FROM (
-        SELECT l.user_id AS u, l.board || ':' || w.name || ':' || w.period AS b,
-               CASE WHEN w.cur = w.period AND NOT w.closed THEN w.total ELSE p.total_score END AS t,
-               CASE WHEN w.cur = w.period AND NOT w.closed THEN w.games ELSE p.games_played END AS g
-        FROM (SELECT DISTINCT p_user_ids[o.ord] AS u, f.board
-              FROM unnest(v_rows) o
-              CROSS JOIN LATERAL (VALUES ('global'), ('mode:' || p_game_modes[o.ord])) AS f(board)
-              WHERE o.status = 'ok') AS uf
-        JOIN leaderboard l ON l.board = uf.board AND l.user_id = uf.u
-        CROSS JOIN LATERAL (VALUES
-          ('daily', v_periods[1], v_closed[1], l.daily_period, l.daily_total, l.daily_games),
-          ('weekly', v_periods[2], v_closed[2], l.weekly_period, l.weekly_total, l.weekly_games),
-          ('monthly', v_periods[3], v_closed[3], l.monthly_period, l.monthly_total, l.monthly_games)
-        ) AS w(name, period, closed, cur, total, games)
-        LEFT JOIN leaderboard p ON (w.closed OR w.cur IS DISTINCT FROM w.period)
-          AND p.board = l.board || ':' || w.name || ':' || w.period AND p.user_id = l.user_id
-        WHERE w.period IS NOT NULL
-      ) AS x
-      GROUP BY x.u
-    ) AS w ON r.status = 'ok' AND w.u = p_user_ids[r.ord];
+           r.w_boards, r.w_totals, r.w_games, v_new
+    FROM unnest(v_rows) AS r;
 END;
 $$;

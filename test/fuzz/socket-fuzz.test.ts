@@ -107,6 +107,9 @@ class FuzzSocket {
   readonly kinds = new Map<string, number>();
   readonly problems: string[] = [];
   readonly ours = new Map<number, Ours>();
+  /** Fuzz frames parseFrame accepted, by rid: a bad_request for one is reported with its bytes. */
+  private readonly acceptedByRid = new Map<number, Uint8Array | string>();
+  readonly surprises: string[] = [];
   closeCode: number | undefined;
   private running = true;
 
@@ -150,6 +153,7 @@ class FuzzSocket {
       p = typeof base.data === 'string' || Math.random() > 0.33 ? base : probe(quickMutate(base.data));
     }
     if (!p.parsed.ok) this.predictedBad++;
+    else if (p.parsed.rid !== undefined) this.acceptedByRid.set(p.parsed.rid, p.data);
     this.ws.send(p.data, { binary: typeof p.data !== 'string' });
     this.sent++;
   }
@@ -188,6 +192,11 @@ class FuzzSocket {
       this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
       if (kind === 'push') return;
       this.replies++;
+      const accepted = rid === undefined ? undefined : this.acceptedByRid.get(rid);
+      if (kind === 'bad_request' && accepted !== undefined && this.surprises.length < 5) {
+        const bytes = typeof accepted === 'string' ? `text ${JSON.stringify(accepted)}` : Buffer.from(accepted).toString('hex');
+        this.surprises.push(`rid ${rid}: ${bytes} -> ${JSON.stringify(frame)}`);
+      }
       const ours = rid === undefined ? undefined : this.ours.get(rid);
       if (ours) {
         this.ours.delete(rid!);
@@ -282,7 +291,7 @@ describe(`socket fuzz (seed ${SEED})`, () => {
       expect(s.closeCode, `socket ${i} closed during the run`).toBeUndefined();
       expect(s.problems, `socket ${i}`).toEqual([]);
       expect(s.replies, `socket ${i}: one reply per frame`).toBe(s.sent);
-      expect(s.kinds.get('bad_request') ?? 0, `socket ${i}: bad_request exactly for the frames parseFrame refuses`).toBe(s.predictedBad);
+      expect(s.kinds.get('bad_request') ?? 0, `socket ${i}: bad_request exactly for the frames parseFrame refuses; accepted frames answered bad_request: ${s.surprises.join('; ') || 'none with a rid'}`).toBe(s.predictedBad);
       expect([...s.ours.keys()], `socket ${i}: our requests without a reply`).toEqual([]);
     }
     expect(kinds.get('internal') ?? 0).toBe(0);
