@@ -34,6 +34,8 @@ CREATE TABLE window_closes (
 DROP FUNCTION IF EXISTS lb_submit_windows(timestamptz, text[], bigint[], bigint[], text[], text[], text[], text[]);
 DROP FUNCTION IF EXISTS lb_submit(bigint, bigint, text, text, text, text);
 DROP FUNCTION IF EXISTS lb_submit_batch(bigint[], bigint[], text[], text[], text[], text[]);
+-- A result row of lb_commit_rows now carries the user's window totals too.
+ALTER TYPE lb_submit_row ADD ATTRIBUTE w_boards text[], ADD ATTRIBUTE w_totals bigint[], ADD ATTRIBUTE w_games integer[];
 
 -- A database written by the per-board-row design holds every period as rows. Its latest period of
 -- each window moves into the columns (it may still be open); every earlier one is closed as it is.
