@@ -89,13 +89,13 @@ export class Leaderboard {
     }
     let outcome: SubmitOutcome = 'unknown';
     try {
-      const { result: r, indexRank } = await committing;
+      const { result: r, rank } = await committing;
       outcome = r.status === 'ok' ? 'committed' : 'not_committed';
       if (r.status === 'conflict') throw new AppError('conflict', `username "${req.username}" is taken, or too like a name that is`);
       const total = r.global_total!;
       const games = r.global_games!;
       const duplicate = r.status === 'duplicate';
-      const ranked = indexRank !== undefined ? { rank: indexRank, exact: true } : await this.submitRank(req.user_id, total, duplicate);
+      const ranked = rank ?? (await this.submitRank(req.user_id, total, duplicate));
       return { user_id: req.user_id, total_score: total, games_played: games, rank: ranked.rank, duplicate, ...(ranked.exact ? {} : { rank_exact: false as const }) };
     } finally {
       await admitted?.(outcome);

@@ -6,7 +6,7 @@
  * once the index has the whole batch; until then it says, in PostgreSQL, that those boards may be
  * behind, whatever happens to Redis or to this instance.
  */
-import { GLOBAL_BOARD, defaultUsername, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
+import { GLOBAL_BOARD, SUBMIT_RANK_COUNT_CAP, defaultUsername, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
 import { AppError, unavailable } from './errors.ts';
@@ -17,12 +17,16 @@ import type { Metrics } from './metrics.ts';
 import { QueryTimeout, isConnectionError, isDeadlinePassed, withDeadline, type Sql } from './store/db.ts';
 import { commitBatch } from './store/group-commit.ts';
 import type { PendingUpdates } from './store/pending.ts';
-import type { SubmitResult } from './store/scores.ts';
+import { ranksOfTotalsCapped, type SubmitResult } from './store/scores.ts';
 
 export interface Committed {
   result: SubmitResult;
-  /** The global rank of this commit's total, when the index took the update. */
-  indexRank: number | undefined;
+  /**
+   * The global rank of this commit's total: from the index when it took the update, else a
+   * bounded count in PostgreSQL made once for the batch (not exact past SUBMIT_RANK_COUNT_CAP);
+   * undefined for a row not committed by this batch (a duplicate) or when the count failed.
+   */
+  rank: { rank: number; exact: boolean } | undefined;
 }
 
 export interface SubmitPipelineDeps {
@@ -152,12 +156,32 @@ export class SubmitPipeline {
     if (complete && record) this.d.pending!.applied(record.token);
     const lost = results.filter((r) => r instanceof Error && (isConnectionError(r) || isDeadlinePassed(r)));
     let at = 0;
-    return results.map((r, i) => {
+    const committed = results.map((r, i) => {
       if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
       const first = outcomes[at];
       at += perReq[i]!.length;
-      return { result: r, indexRank: perReq[i]!.length > 0 && first?.applied ? first.rank : undefined };
+      return { result: r, rank: perReq[i]!.length > 0 && first?.applied ? { rank: first.rank, exact: true } : undefined };
     });
+    await this.countRanks(committed);
+    return committed;
+  }
+
+  /**
+   * Ranks of the batch's commits the index could not rank (it is rebuilding, or away): one bounded
+   * count for the whole batch. A failure leaves them to the caller (the submit is committed).
+   */
+  private async countRanks(committed: (Committed | Error)[]): Promise<void> {
+    const unranked = committed.filter((c): c is Committed => !(c instanceof Error) && c.rank === undefined && c.result.status === 'ok');
+    if (unranked.length === 0) return;
+    try {
+      const ranks = await withDeadline(
+        ranksOfTotalsCapped(this.d.sql, GLOBAL_BOARD, unranked.map((c) => c.result.global_total!), SUBMIT_RANK_COUNT_CAP),
+        this.d.queryTimeoutMs,
+      );
+      unranked.forEach((c, i) => (c.rank = ranks[i]));
+    } catch (err) {
+      this.d.log.warn({ err, submits: unranked.length }, 'could not count the ranks of a committed batch; counting them one by one');
+    }
   }
 
   /**

@@ -56,3 +56,11 @@ export interface BenchReport {
   quick: boolean;
   scenarios: ScenarioResult[];
 }
+
+/** " (unavailable 12, rate_limited 3)" for a run with error replies, else "". */
+export function errorBreakdown(r: RunResult): string {
+  const parts = Object.entries(r.extra ?? {})
+    .filter(([k, n]) => k.startsWith('error:') && n > 0)
+    .map(([k, n]) => `${k.slice('error:'.length)} ${n}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}

@@ -54,6 +54,13 @@ export async function runLoad(p: LoadParams): Promise<RunResult> {
     durationS,
     timeline,
     errors: results.reduce((n, r) => n + r.errors, 0),
-    extra: { connectErrors: results.reduce((n, r) => n + r.connectErrors, 0) },
+    extra: {
+      connectErrors: results.reduce((n, r) => n + r.connectErrors, 0),
+      // Error replies by code, as `error:<code>`.
+      ...results.reduce<Record<string, number>>((m, r) => {
+        for (const [code, n] of Object.entries(r.errorCodes)) m[`error:${code}`] = (m[`error:${code}`] ?? 0) + n;
+        return m;
+      }, {}),
+    },
   };
 }

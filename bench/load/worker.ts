@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { isErrorReply, makeFrame, peekRid, prng, type RequestMix } from './protocol-client.ts';
+import { decode } from '../../protocol/codec.ts';
 
 export interface WorkerParams {
   url: string;
@@ -28,6 +29,7 @@ export interface WorkerResult {
   latencies: Float64Array;
   count: number;
   errors: number;
+  errorCodes: Record<string, number>;
   timeline: number[];
   durationS: number;
   connectErrors: number;
@@ -60,6 +62,8 @@ async function run(p: WorkerParams): Promise<WorkerResult> {
   const timeline: number[] = [];
   let count = 0;
   let errors = 0;
+  /** Error replies by code (decoded only for error replies: the hot path stays a byte scan). */
+  const errorCodes: Record<string, number> = {};
   let uniq = 0;
   const t0 = p.startAtWall === undefined ? performance.now() : p.startAtWall - performance.timeOrigin;
   if (t0 > performance.now()) await new Promise((r) => setTimeout(r, t0 - performance.now()));
@@ -88,7 +92,11 @@ async function run(p: WorkerParams): Promise<WorkerResult> {
         count++;
         const second = Math.floor((now - measureFrom) / 1000);
         timeline[second] = (timeline[second] ?? 0) + 1;
-        if (isErrorReply(data)) errors++;
+        if (isErrorReply(data)) {
+          errors++;
+          const code = String((decode(data) as { code?: unknown }).code);
+          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        }
       }
       if (!open_ && now < end) send(i, now);
     });
@@ -121,7 +129,7 @@ async function run(p: WorkerParams): Promise<WorkerResult> {
   await new Promise((r) => setTimeout(r, 200));
   for (const ws of sockets) ws.terminate();
   const lat = Float64Array.from(latencies);
-  return { latencies: lat, count, errors, timeline: Array.from({ length: Math.ceil(p.durationMs / 1000) }, (_, s) => timeline[s] ?? 0), durationS: p.durationMs / 1000, connectErrors };
+  return { latencies: lat, count, errors, timeline: Array.from({ length: Math.ceil(p.durationMs / 1000) }, (_, s) => timeline[s] ?? 0), durationS: p.durationMs / 1000, connectErrors, errorCodes };
 }
 
 if (parentPort) {

@@ -7,7 +7,7 @@
  * that rate at least 0.8x the empty database's within 30 s.
  */
 import { opt, serverToken, type BenchContext } from '../lib/context.ts';
-import type { RunResult, ScenarioResult } from '../lib/result.ts';
+import { errorBreakdown, type RunResult, type ScenarioResult } from '../lib/result.ts';
 import { deleteRedisKeys, freshBenchStores, startBenchServer } from '../lib/servers.ts';
 import { median } from '../lib/stats.ts';
 import { runLoad } from '../load/pool.ts';
@@ -59,7 +59,7 @@ export async function growth(ctx: BenchContext): Promise<ScenarioResult> {
   } finally {
     await empty.drop();
   }
-  ctx.log(`  empty database: ${Math.round(baseline.throughput)} submits/s, errors ${baseline.errors}`);
+  ctx.log(`  empty database: ${Math.round(baseline.throughput)} submits/s, errors ${baseline.errors}${errorBreakdown(baseline)}`);
 
   const stores = await seeded(ctx, users, sessions);
   try {
@@ -72,9 +72,15 @@ export async function growth(ctx: BenchContext): Promise<ScenarioResult> {
         const r = await load(server.port, seconds * 1000, 0, run + 1);
         const steady = median(r.timeline.slice(-tailS));
         const ready = /"msg":"rank index ready"/.test(server.log());
+        const rebuilt = server
+          .log()
+          .split('\n')
+          .filter((l) => l.includes('"msg":"rank index rebuilt"'))
+          .map((l) => JSON.parse(l) as { board: string; rows: number; ms: number });
+        ctx.log(`  run ${run + 1}: rebuilt during the run: ${rebuilt.map((b) => `${b.board} ${b.rows} rows ${(b.ms / 1000).toFixed(1)} s`).join(', ') || 'nothing'}`);
         r.extra = { ...r.extra, steady, ratio: steady / baseline.throughput, healthMs };
         ctx.log(
-          `  run ${run + 1}: /health 200 after ${Math.round(healthMs)} ms; errors ${r.errors}; submits per second ${r.timeline.join(' ')}; ` +
+          `  run ${run + 1}: /health 200 after ${Math.round(healthMs)} ms; errors ${r.errors}${errorBreakdown(r)}; submits per second ${r.timeline.join(' ')}; ` +
             `last ${tailS} s ${Math.round(steady)}/s = ${(steady / baseline.throughput).toFixed(2)}x the empty database; rank index ${ready ? 'ready' : 'still recovering'} at the end`,
         );
         runs.push(r);

@@ -7,7 +7,7 @@ import type { Sql } from '../../server/store/db.ts';
 import { ensureDatabase } from '../../server/store/db.ts';
 import { migrate } from '../../server/store/migrate.ts';
 import { opt, serverToken, type BenchContext } from '../lib/context.ts';
-import type { RunResult, ScenarioResult } from '../lib/result.ts';
+import { errorBreakdown, type RunResult, type ScenarioResult } from '../lib/result.ts';
 import { freshBenchStores, startBenchServer, type BenchStores } from '../lib/servers.ts';
 import { median } from '../lib/stats.ts';
 import { WriteCost } from '../lib/write-cost.ts';
@@ -68,7 +68,7 @@ async function closedLoop(ctx: BenchContext, scenario: string, op: LoadOp, users
         const after = await cost.counters();
         r.extra = { ...r.extra, walBytesPerSubmit: WriteCost.perSubmit(before, after, after.sessions - before.sessions).walBytes };
       }
-      ctx.log(`  run ${run + 1}: ${Math.round(r.throughput)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors}${r.extra?.walBytesPerSubmit ? ` WAL ${Math.round(r.extra.walBytesPerSubmit)} B/submit` : ''}`);
+      ctx.log(`  run ${run + 1}: ${Math.round(r.throughput)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms errors ${r.errors}${errorBreakdown(r)}${r.extra?.walBytesPerSubmit ? ` WAL ${Math.round(r.extra.walBytesPerSubmit)} B/submit` : ''}`);
       runs.push(r);
     }
     const result = summarizeRuns(scenario, `${op === 'submit' ? 'submits' : op + 's'}/s`, runs, { sockets, inflight, users, instances }, (m) => m.throughput);

@@ -29,6 +29,8 @@ export class IndexMaintainer {
   /** board -> must the epoch be deleted first (this instance failed to apply a write to it) */
   private readonly pending = new Map<string, boolean>();
   /** Boards this instance knows to be stale until their epoch is deleted: it reads them from PostgreSQL. */
+  /** The board whose rebuild is running, if any. */
+  private rebuilding: string | undefined;
   private readonly dirty = new Set<string>();
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -53,9 +55,14 @@ export class IndexMaintainer {
     return parseBoard(board)?.window === undefined || this.currentPeriods().some((s) => board.endsWith(s));
   }
 
-  /** Schedules a rebuild of a board that was found untrusted. */
+  /**
+   * Schedules a rebuild of a board that was found untrusted. The board being rebuilt right now is
+   * untrusted until its swap by design: finding it so asks for nothing more (under load a second
+   * copy of a million rows doubled the recovery). markDirty, which says an update was lost, still
+   * queues another.
+   */
   request(board: string): void {
-    if (!this.isLive(board)) return;
+    if (!this.isLive(board) || board === this.rebuilding) return;
     if (!this.pending.has(board)) this.pending.set(board, false);
     this.kick();
   }
@@ -179,6 +186,7 @@ export class IndexMaintainer {
     while (this.pending.size > 0 && !this.stopped) {
       const [board, invalidate] = this.pending.entries().next().value as [string, boolean];
       this.pending.delete(board);
+      this.rebuilding = board;
       try {
         if (invalidate) {
           const k = this.index.keys(board);
@@ -198,6 +206,8 @@ export class IndexMaintainer {
       } catch (err) {
         this.log.warn({ err, board }, 'rank index rebuild failed; will retry');
         failed.set(board, invalidate || (failed.get(board) ?? false));
+      } finally {
+        this.rebuilding = undefined;
       }
     }
     for (const [board, invalidate] of failed) this.pending.set(board, invalidate || (this.pending.get(board) ?? false));

@@ -68,6 +68,8 @@ export class ModeGate {
   /** Modes whose creating submit had an unknown outcome, until when they stay counted. */
   private readonly uncertain = new Map<string, number>();
   private slotTaken = false;
+  /** Modes whose creating submit is in flight here: settles when it has. */
+  private readonly creating = new Map<string, Promise<void>>();
   private readonly waiting: (() => void)[] = [];
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -108,6 +110,14 @@ export class ModeGate {
       throw new AppError('bad_request', `game mode "${gameMode}" is not allowed here; the allowed modes are: ${[...this.allowed].join(', ')} (GAME_MODES)`);
     }
     if (this.known.has(gameMode)) return NOTHING_TO_SETTLE;
+    // The mode's first submit is creating it here: wait for that, not for the slot (a new
+    // deployment's first burst is mostly submits to a few new modes; queued one by one behind
+    // the slot they ran out their deadline).
+    const creation = this.creating.get(gameMode);
+    if (creation) {
+      await this.within(creation, gameMode);
+      if (this.known.has(gameMode)) return NOTHING_TO_SETTLE;
+    }
     if (await this.store.boardExists(modeBoard(gameMode))) {
       this.known.add(gameMode);
       return NOTHING_TO_SETTLE;
@@ -125,12 +135,21 @@ export class ModeGate {
       release();
       throw err;
     }
+    return this.creatingNow(gameMode, release);
+  }
+
+  /** Marks the mode as being created here until its submit settles; then counts it (or not). */
+  private creatingNow(gameMode: string, release: () => void): Settle {
+    let created!: () => void;
+    this.creating.set(gameMode, new Promise<void>((resolve) => (created = resolve)));
     return (outcome) => {
       if (outcome === 'committed') this.known.add(gameMode);
       if (outcome === 'unknown') {
         this.uncertain.set(gameMode, Date.now() + UNCERTAIN_DEADLINES * this.opts.waitMs);
         this.known.add(gameMode);
       }
+      this.creating.delete(gameMode);
+      created();
       release();
     };
   }
@@ -164,6 +183,24 @@ export class ModeGate {
       }
     })();
     return this.refreshing;
+  }
+
+  /** Resolves with `p`, or refuses with rate_limited once the slot's wait has passed. */
+  private async within(p: Promise<void>, gameMode: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        p,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new AppError('rate_limited', `game mode "${gameMode}" is still being created; retry later`, { retryAfterMs: 1000 })),
+            this.opts.waitMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for this instance's creation slot; the returned function frees it (once). */

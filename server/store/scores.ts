@@ -154,6 +154,21 @@ export async function rankOfTotalCapped(sql: Sql, board: string, total: number, 
   return row!.n < cap ? { rank: row!.n + 1, exact: true } : { rank: cap + 1, exact: false };
 }
 
+/**
+ * rankOfTotalCapped for many totals in one statement: a batch of submits whose ranks the index
+ * could not give costs one round trip, not one per submit.
+ */
+export async function ranksOfTotalsCapped(sql: Sql, board: string, totals: readonly number[], cap: number): Promise<{ rank: number; exact: boolean }[]> {
+  if (totals.length === 0) return [];
+  const rows = await sql<{ n: number }[]>`
+    SELECT (SELECT count(*)::integer FROM (
+              SELECT 1 FROM ${rowsOf(sql, board)} l WHERE l.total_score > t.total
+              ORDER BY l.total_score DESC LIMIT ${cap}) AS ahead) AS n
+    FROM unnest(${sql.array(totals as number[], 20)}::bigint[]) WITH ORDINALITY AS t(total, o)
+    ORDER BY t.o`;
+  return rows.map(({ n }) => (n < cap ? { rank: n + 1, exact: true } : { rank: cap + 1, exact: false }));
+}
+
 export async function boardSize(sql: Sql, board: string): Promise<number> {
   const [row] = await sql<{ n: number }[]>`SELECT count(*)::bigint AS n FROM ${rowsOf(sql, board)} l`;
   return row!.n;

@@ -81,6 +81,29 @@ describe('ModeGate', () => {
     gate.stop();
   });
 
+  it('lets the other submits of a mode being created wait for that creation, not queue for the slot', async () => {
+    const s = store([]);
+    const gate = new ModeGate(options, s, log);
+    await gate.start();
+    const creator = await gate.admit('x');
+    // Many more submits of the same new mode, and one of another new mode behind the slot.
+    const same = Array.from({ length: 50 }, () => gate.admit('x'));
+    const other = gate.admit('y');
+    await new Promise((r) => setTimeout(r, 20));
+    s.boards.add('mode:x');
+    creator('committed');
+    // Each of them is admitted as a known mode (nothing to settle), none refused.
+    for (const settle of await Promise.all(same)) settle('committed');
+    expect(gate.count).toBe(1);
+    (await other)('committed');
+    // A creation that did not commit: its waiters try to create the mode themselves, one at a time.
+    const again = await gate.admit('z');
+    const waiter = gate.admit('z');
+    again('not_committed');
+    (await waiter)('committed');
+    gate.stop();
+  });
+
   it('keeps counting a mode whose submit had an unknown outcome', async () => {
     const s = store(['a', 'b']);
     const gate = new ModeGate(options, s, log);
