@@ -125,7 +125,8 @@ export class ModeGate {
     if (this.full()) throw this.overBound(gameMode);
     const release = await this.takeSlot(gameMode);
     try {
-      await this.refresh();
+      // Created while this submit waited (by the submit holding the slot before it): no re-read.
+      if (!this.known.has(gameMode)) await this.refresh();
       if (this.known.has(gameMode)) {
         release();
         return NOTHING_TO_SETTLE;

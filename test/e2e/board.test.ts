@@ -283,6 +283,23 @@ describe('the live board in Chromium', () => {
     }
   });
 
+  it('fits a phone with many mode tabs: the tabs scroll, the page does not', async () => {
+    // Five more modes than the other tests use: the tabs' row is then wider than a phone.
+    for (const [i, mode] of ['arena', 'blitz', 'casual', 'speedrun', 'survival'].entries()) await submit(60 + i, 10 + i, mode);
+    // Not isMobile: a mobile viewport widens itself to the content and would hide the overflow.
+    const narrow = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+    const p = await openBoard(narrow, '/?board=global');
+    await expect.poll(() => standings(p).then((r) => r.length)).toBeGreaterThan(0);
+    await expect.poll(() => p.locator('.tabs button').count()).toBeGreaterThanOrEqual(6);
+    expect(await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([390, 390]);
+    // Every row's score is on the screen.
+    for (const right of await p.locator('ol.rows > li.row .score').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right))) {
+      expect(right).toBeLessThanOrEqual(390);
+    }
+    expect(await p.locator('.tabs').evaluate((t) => t.scrollWidth > t.clientWidth)).toBe(true);
+    await narrow.close();
+  });
+
   it('shows old data as not live while the server is down, and recovers by itself when it is back', async () => {
     server!.process.kill('SIGKILL');
     await server!.exited;
