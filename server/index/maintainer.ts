@@ -195,7 +195,7 @@ export class IndexMaintainer {
         }
         const result = await rebuildBoard(this.index, this.sql, board, this.heartbeat?.instanceId, this.events.progress);
         if (result.status === 'rebuilt') {
-          this.log.info({ board, rows: result.rows, ms: Math.round(result.ms), epoch: result.epoch }, 'rank index rebuilt');
+          this.log.info({ board, rows: result.rows, ms: Math.round(result.ms), epoch: result.epoch, retries: result.retries }, 'rank index rebuilt');
           this.events.rebuilt?.(result);
         } else if (result.status !== 'unknown') {
           // Busy: another instance holds the board's rebuild lock (its snapshot may predate what

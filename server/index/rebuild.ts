@@ -16,6 +16,14 @@ import { NAMES_FILLED, instanceAliveKey, toMember } from './keys.ts';
 import { indexExpiry, newEpoch, type RankIndex } from './rank-index.ts';
 
 const CHUNK_ROWS = 10_000;
+/**
+ * A chunk's write that meets a Redis timeout or a dropped connection is tried again (the writes
+ * are idempotent: the same members and scores, names version-checked) rather than failing the
+ * rebuild, which would start again from zero. Backoff 200 ms, doubling: about 6 s in all, well
+ * inside the lock's life (TTL_MS), which every successful write extends.
+ */
+const WRITE_ATTEMPTS = 6;
+const WRITE_BACKOFF_MS = 200;
 const WRITES_IN_FLIGHT = 4;
 /** Lock and rebuilding-mark lifetime, extended with every chunk: a dead holder's lock goes in this long. */
 const TTL_MS = 15_000;
@@ -28,10 +36,23 @@ interface RebuildCommands {
 }
 
 export type RebuildResult =
-  | { status: 'rebuilt'; board: string; rows: number; epoch: string; ms: number }
+  /** `retries`: chunk writes tried again after a Redis timeout or a dropped connection. */
+  | { status: 'rebuilt'; board: string; rows: number; epoch: string; ms: number; retries: number }
   | { status: 'busy'; board: string }
   | { status: 'unknown'; board: string }
   | { status: 'expired'; board: string };
+
+/**
+ * A Redis failure worth trying the same write again for: a timeout, a connection lost or not yet
+ * back, a server loading or busy. Error replies (a script's refusal, out of memory) and a lost
+ * lock are not.
+ */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.message.includes('lost its lock')) return false;
+  if (err.name === 'ReplyError') return /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(err.message);
+  return true;
+}
 
 /**
  * Takes the board's rebuild lock. The lock's value starts with its holder's instance id: a lock
@@ -75,6 +96,7 @@ export async function rebuildBoard(
   if (!(await acquire(index, k.lock, token))) return { status: 'busy', board };
   let line: Progress | undefined;
   let copied = 0;
+  let retries = 0;
   let outcome = 'failed';
   try {
     // Counted outside the copy's snapshot: the total may be off by the writes in between.
@@ -82,7 +104,7 @@ export async function rebuildBoard(
     await cmd.lbRebuildBegin(k.log, k.rebuilding, TTL_MS);
     // Reading the next chunk from PostgreSQL overlaps writing earlier ones to Redis.
     const writing = new Set<Promise<void>>();
-    const write = async (chunk: IndexRow[]) => {
+    const writeOnce = async (chunk: IndexRow[]) => {
       const zadd: (string | number)[] = [];
       const hset: (string | number)[] = [];
       const names: (string | number)[] = [];
@@ -104,6 +126,17 @@ export async function rebuildBoard(
       if (results?.[2]?.[1] !== 1) throw new Error(`rebuild of ${board} lost its lock`);
       copied += chunk.length;
       line?.update(copied);
+    };
+    const write = async (chunk: IndexRow[]) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await writeOnce(chunk);
+        } catch (err) {
+          if (attempt >= WRITE_ATTEMPTS || !isTransient(err)) throw err;
+          retries++;
+          await new Promise((r) => setTimeout(r, WRITE_BACKOFF_MS * 2 ** (attempt - 1)));
+        }
+      }
     };
     let included: { instance: string; token: number }[] = [];
     const rows = await streamBoard(
@@ -136,7 +169,7 @@ export async function rebuildBoard(
     await clearPending(sql, board, included);
     // `global` holds every user: the names hash now has every name (see NAMES_FILLED).
     if (board === GLOBAL_BOARD) await redis.hset(index.namesKeys.names, NAMES_FILLED, epoch);
-    return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started };
+    return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started, retries };
   } finally {
     line?.finish(outcome);
     await cmd.lbUnlock(k.lock, token);
