@@ -18,7 +18,13 @@
 ALTER TABLE leaderboard
   ADD COLUMN daily_period text, ADD COLUMN daily_total bigint, ADD COLUMN daily_games integer,
   ADD COLUMN weekly_period text, ADD COLUMN weekly_total bigint, ADD COLUMN weekly_games integer,
-  ADD COLUMN monthly_period text, ADD COLUMN monthly_total bigint, ADD COLUMN monthly_games integer;
+  ADD COLUMN monthly_period text, ADD COLUMN monthly_total bigint, ADD COLUMN monthly_games integer,
+  -- What the row's last update moved out of a window's columns (a user's first submit of a later
+  -- period), NULL otherwise: returned by that update so the same statement writes the old
+  -- period's rows without reading the row first (sql/functions/2_write_totals.sql).
+  ADD COLUMN daily_moved_period text, ADD COLUMN daily_moved_total bigint, ADD COLUMN daily_moved_games integer,
+  ADD COLUMN weekly_moved_period text, ADD COLUMN weekly_moved_total bigint, ADD COLUMN weekly_moved_games integer,
+  ADD COLUMN monthly_moved_period text, ADD COLUMN monthly_moved_total bigint, ADD COLUMN monthly_moved_games integer;
 
 -- The periods whose standings are final and stored as rows under their window boards' ids. A
 -- submit for a closed period writes those rows directly; the close and submits of the period
