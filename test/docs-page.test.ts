@@ -6,23 +6,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES, openApiDocument } from '../protocol/index.ts';
 import type { RunningApp } from '../server/app.ts';
 import { startTestApp } from './support/servers.ts';
 import { freshStores, type FreshStores } from './support/stores.ts';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const TITLE = (openApiDocument().info as { title: string }).title;
 
@@ -94,7 +85,7 @@ describe('GET /docs', () => {
   it('renders the API in Chromium from this origin alone, with no CSP violation or script error', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       const page = await browser.newPage();
       const requests: string[] = [];
       const problems: string[] = [];

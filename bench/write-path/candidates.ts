@@ -40,6 +40,23 @@ const stateSet = (t: string) => `games = ${t}.games + 1, total = ${t}.total + s.
     m_games = CASE WHEN ${t}.m_period = :day THEN ${t}.m_games + 1 ELSE 1 END, m_total = CASE WHEN ${t}.m_period = :day THEN ${t}.m_total + s.score ELSE s.score END, m_period = :day`;
 const stateSetExcluded = stateSet('p').replaceAll('s.score', 'EXCLUDED.total');
 
+/** The two state tables (per user, per user and mode), one row each per seeded user. */
+const stateTables = (user: string, mode: string) => `CREATE TABLE ${user} (user_id bigint PRIMARY KEY, ${stateColumns}) WITH (fillfactor = 50);
+INSERT INTO ${user} (user_id) SELECT user_id FROM users;
+CREATE TABLE ${mode} (user_id bigint NOT NULL, game_mode integer NOT NULL, ${stateColumns}, PRIMARY KEY (user_id, game_mode)) WITH (fillfactor = 50);
+INSERT INTO ${mode} (user_id, game_mode) SELECT user_id, 1 FROM users;`;
+/** A batch's synchronous part in the state-rows shape: both state rows updated (HOT), the sessions inserted. */
+const stateBatch = (user: string, mode: string) => `BEGIN \\;
+UPDATE ${user} p SET ${stateSet('p')}
+  FROM (SELECT ${batchUser} AS u, ${batchScore} AS score FROM ${series} ORDER BY 1) s WHERE p.user_id = s.u
+  RETURNING p.total, p.games \\;
+INSERT INTO ${mode} AS p (user_id, game_mode, games, total) SELECT ${batchUser}, 1, 1, ${batchScore} FROM ${series} ORDER BY 1
+  ON CONFLICT (user_id, game_mode) DO UPDATE SET ${stateSetExcluded}
+  RETURNING p.total, p.games \\;
+${insertSessions} \\;
+COMMIT;
+`;
+
 export const CANDIDATES: Candidate[] = [
   {
     name: 'today-3w',
@@ -100,41 +117,17 @@ COMMIT;
   {
     name: 'state-2rows',
     what: 'as state-1row, plus a HOT upsert of the (user, mode) state row: every board of a submit, windows included, in two rows',
-    setup: `CREATE TABLE bench_user_state2 (user_id bigint PRIMARY KEY, ${stateColumns}) WITH (fillfactor = 50);
-INSERT INTO bench_user_state2 (user_id) SELECT user_id FROM users;
-CREATE TABLE bench_mode_state (user_id bigint NOT NULL, game_mode integer NOT NULL, ${stateColumns}, PRIMARY KEY (user_id, game_mode)) WITH (fillfactor = 50);
-INSERT INTO bench_mode_state (user_id, game_mode) SELECT user_id, 1 FROM users;`,
-    script: `${pre}BEGIN \\;
-UPDATE bench_user_state2 p SET ${stateSet('p')}
-  FROM (SELECT ${batchUser} AS u, ${batchScore} AS score FROM ${series} ORDER BY 1) s WHERE p.user_id = s.u
-  RETURNING p.total, p.games \\;
-INSERT INTO bench_mode_state AS p (user_id, game_mode, games, total) SELECT ${batchUser}, 1, 1, ${batchScore} FROM ${series} ORDER BY 1
-  ON CONFLICT (user_id, game_mode) DO UPDATE SET ${stateSetExcluded}
-  RETURNING p.total, p.games \\;
-${insertSessions} \\;
-COMMIT;
-`,
+    setup: stateTables('bench_user_state2', 'bench_mode_state'),
+    script: `${pre}${stateBatch('bench_user_state2', 'bench_mode_state')}`,
   },
   {
     name: 'state+fold',
     what: 'state-2rows, then (in a second transaction of the same script) the fold of those users into ranked rows (global, mode) with a rank index: the whole cost PostgreSQL bears when no user repeats within a fold',
-    setup: `CREATE TABLE bench_sf_user (user_id bigint PRIMARY KEY, ${stateColumns}) WITH (fillfactor = 50);
-INSERT INTO bench_sf_user (user_id) SELECT user_id FROM users;
-CREATE TABLE bench_sf_mode (user_id bigint NOT NULL, game_mode integer NOT NULL, ${stateColumns}, PRIMARY KEY (user_id, game_mode)) WITH (fillfactor = 50);
-INSERT INTO bench_sf_mode (user_id, game_mode) SELECT user_id, 1 FROM users;
+    setup: `${stateTables('bench_sf_user', 'bench_sf_mode')}
 CREATE TABLE bench_sf_ranked (board text NOT NULL, user_id bigint NOT NULL, total bigint NOT NULL, games integer NOT NULL, PRIMARY KEY (board, user_id));
 CREATE INDEX bench_sf_ranked_rank ON bench_sf_ranked (board, total DESC, user_id);
 INSERT INTO bench_sf_ranked (board, user_id, total, games) SELECT b, user_id, 0, 0 FROM users, unnest(ARRAY['global', 'mode:bench']) AS b;`,
-    script: `${pre}BEGIN \\;
-UPDATE bench_sf_user p SET ${stateSet('p')}
-  FROM (SELECT ${batchUser} AS u, ${batchScore} AS score FROM ${series} ORDER BY 1) s WHERE p.user_id = s.u
-  RETURNING p.total, p.games \\;
-INSERT INTO bench_sf_mode AS p (user_id, game_mode, games, total) SELECT ${batchUser}, 1, 1, ${batchScore} FROM ${series} ORDER BY 1
-  ON CONFLICT (user_id, game_mode) DO UPDATE SET ${stateSetExcluded}
-  RETURNING p.total, p.games \\;
-${insertSessions} \\;
-COMMIT;
-INSERT INTO bench_sf_ranked AS r (board, user_id, total, games)
+    script: `${pre}${stateBatch('bench_sf_user', 'bench_sf_mode')}INSERT INTO bench_sf_ranked AS r (board, user_id, total, games)
   SELECT 'global', s.user_id, s.total, s.games FROM bench_sf_user s WHERE s.user_id IN (SELECT ${batchUser} FROM ${series})
   UNION ALL SELECT 'mode:bench', s.user_id, s.total, s.games FROM bench_sf_mode s WHERE s.game_mode = 1 AND s.user_id IN (SELECT ${batchUser} FROM ${series})
   ORDER BY 2, 1

@@ -6,6 +6,7 @@ import { WINDOWS, defaultUsername, nameKey, parseBoard, type Entry, type History
 import { assignRanks, type Row } from '../ranking.ts';
 import type { Sql, Tx } from './db.ts';
 import type { PendingRecord } from './pending.ts';
+import { windowColumn } from './window-close.ts';
 
 export interface SubmitResult {
   status: 'ok' | 'duplicate' | 'conflict';
@@ -91,7 +92,8 @@ function rowsOf(sql: Sql | Tx, board: string) {
   if (!b?.window || b.period === undefined) {
     return sql`(SELECT user_id, total_score, games_played FROM leaderboard WHERE board = ${board})`;
   }
-  const col = (what: 'period' | 'total' | 'games') => sql(`${b.window}_${what}`);
+  const window = b.window;
+  const col = (what: 'period' | 'total' | 'games') => windowColumn(sql, window, what);
   return sql`(
     SELECT user_id, total_score, games_played FROM leaderboard WHERE board = ${board}
     UNION ALL
@@ -147,11 +149,7 @@ export async function rankOfTotal(sql: Sql, board: string, total: number): Promi
  * `cap` players are ahead; otherwise `cap + 1`, a lower bound.
  */
 export async function rankOfTotalCapped(sql: Sql, board: string, total: number, cap: number): Promise<{ rank: number; exact: boolean }> {
-  const [row] = await sql<{ n: number }[]>`
-    SELECT count(*)::integer AS n FROM (
-      SELECT 1 FROM ${rowsOf(sql, board)} l WHERE l.total_score > ${total}
-      ORDER BY l.total_score DESC LIMIT ${cap}) AS ahead`;
-  return row!.n < cap ? { rank: row!.n + 1, exact: true } : { rank: cap + 1, exact: false };
+  return (await ranksOfTotalsCapped(sql, board, [total], cap))[0]!;
 }
 
 /**

@@ -5,7 +5,12 @@
  * boards are read from those rows alone, and a late submit for it writes them directly.
  */
 import { WINDOWS, type Window } from '../../protocol/index.ts';
-import type { Sql } from './db.ts';
+import type { Sql, Tx } from './db.ts';
+
+/** A window's column on the all-time rows (sql/008), e.g. `daily_total`, as an SQL identifier. */
+export function windowColumn(sql: Sql | Tx, window: Window, what: 'period' | 'total' | 'games') {
+  return sql(`${window}_${what}`);
+}
 
 export interface Period {
   window: Window;
@@ -24,7 +29,7 @@ export async function closePeriod(sql: Sql, { window, period }: Period): Promise
     await tx`SELECT pg_advisory_xact_lock(lb_period_lock(${window}, ${period}))`;
     const [closed] = await tx`SELECT 1 FROM window_closes WHERE time_window = ${window} AND period = ${period}`;
     if (closed) return 0;
-    const col = (what: 'period' | 'total' | 'games') => tx(`${window}_${what}`);
+    const col = (what: 'period' | 'total' | 'games') => windowColumn(tx, window, what);
     // A row may exist already: moved out by its user's first submit of a later period (same values).
     const written = await tx`
       INSERT INTO leaderboard (board, user_id, total_score, games_played, last_played_at)

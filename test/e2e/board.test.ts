@@ -8,7 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../../protocol/index.ts';
 import { buildBoard } from '../../server/cli/build-board.ts';
@@ -17,16 +18,6 @@ import { spawnServer, storeEnv, token, type ChildServer } from '../support/serve
 import { freshStores, type FreshStores } from '../support/stores.ts';
 
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** What the issue asks: a submit shows on the board within a second. */
 const LIVE_MS = 1000;
 
@@ -106,7 +97,7 @@ beforeAll(async () => {
   port = await freePort();
   [server, browser] = await Promise.all([
     spawnServer(serverEnv()),
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+    launchChromium(),
   ]);
   desktop = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
 });
