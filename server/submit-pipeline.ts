@@ -11,7 +11,7 @@ import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
 import { AppError, unavailable } from './errors.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
-import type { IndexUpdate, NameUpdate, RankIndex } from './index/rank-index.ts';
+import type { ApplyOutcome, IndexUpdate, NameUpdate, RankIndex } from './index/rank-index.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { QueryTimeout, isConnectionError, isDeadlinePassed, withDeadline, type Sql } from './store/db.ts';
@@ -64,7 +64,8 @@ export function updatesOf(req: SubmitRequest, r: SubmitResult): IndexUpdate[] {
     newBoard: created.includes(board),
   }));
   return [
-    { ...base, board: GLOBAL_BOARD, total: r.global_total!, games: r.global_games!, newBoard: false },
+    // The reply's rank is the global one: only that board counts it.
+    { ...base, board: GLOBAL_BOARD, total: r.global_total!, games: r.global_games!, newBoard: false, ranked: true },
     { ...base, board: modeBoard(req.game_mode), total: r.mode_total!, games: r.mode_games!, newBoard: r.new_board === true },
     ...windowed,
   ];
@@ -160,7 +161,7 @@ export class SubmitPipeline {
       if (r instanceof Error) return lost.includes(r) ? unavailable('the database is unavailable; retry later', r) : r;
       const first = outcomes[at];
       at += perReq[i]!.length;
-      return { result: r, rank: perReq[i]!.length > 0 && first?.applied ? { rank: first.rank, exact: true } : undefined };
+      return { result: r, rank: perReq[i]!.length > 0 && first?.applied && first.rank !== undefined ? { rank: first.rank, exact: true } : undefined };
     });
     await this.countRanks(committed);
     return committed;
@@ -235,7 +236,7 @@ export class SubmitPipeline {
   private async applyToIndex(
     updates: IndexUpdate[],
     names: NameUpdate[],
-  ): Promise<{ outcomes: ({ applied: true; rank: number } | { applied: false })[]; renamed: readonly number[]; ok: boolean }> {
+  ): Promise<{ outcomes: ApplyOutcome[]; renamed: readonly number[]; ok: boolean }> {
     const failed = (err: unknown) => {
       this.d.metrics.indexWriteFailures.inc(updates.length);
       this.d.log.warn({ err, boards: [...new Set(updates.map((u) => u.board))] }, 'rank index update failed after commit; boards will be rebuilt');

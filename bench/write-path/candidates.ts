@@ -59,18 +59,20 @@ COMMIT;
 
 export const CANDIDATES: Candidate[] = [
   {
-    name: 'today-3w',
-    what: "today's lb_submit_windows, daily+weekly+monthly (1 session, 8 totals rows)",
-    script: `${pre}SELECT count(*) FROM lb_submit_windows(clock_timestamp() + interval '10 s', ARRAY[':daily:2026-12-01', ':weekly:2026-W49', ':monthly:2026-12'],
+    name: 'current-3w',
+    what: 'lb_submit_batch as the server calls it, daily+weekly+monthly on (1 session, 2 totals rows with window columns, the index_pending row)',
+    script: `${pre}WITH pending AS (INSERT INTO index_pending (instance, token, boards) VALUES ('pgb', :nonce, ARRAY['global', 'mode:bench']))
+SELECT count(*) FROM lb_submit_batch(clock_timestamp() + interval '10 s', ARRAY['2026-12-01', '2026-W49', '2026-12'],
   ARRAY(SELECT (${batchUser})::bigint FROM ${series}), ARRAY(SELECT (${batchScore})::bigint FROM ${series}),
   ARRAY(SELECT 'bench'::text FROM ${series}), ARRAY(SELECT NULL::text FROM ${series}),
   ARRAY(SELECT 'pgb-' || :nonce || '-' || i FROM ${series}), ARRAY(SELECT 'player' || (${batchUser}) FROM ${series}));
 `,
   },
   {
-    name: 'today-0w',
-    what: "today's lb_submit_windows, no windows (1 session, 2 totals rows)",
-    script: `${pre}SELECT count(*) FROM lb_submit_windows(clock_timestamp() + interval '10 s', '{}'::text[],
+    name: 'current-0w',
+    what: 'lb_submit_batch with no window (1 session, 2 totals rows, the index_pending row)',
+    script: `${pre}WITH pending AS (INSERT INTO index_pending (instance, token, boards) VALUES ('pgb', :nonce, ARRAY['global', 'mode:bench']))
+SELECT count(*) FROM lb_submit_batch(clock_timestamp() + interval '10 s', ARRAY[NULL, NULL, NULL]::text[],
   ARRAY(SELECT (${batchUser})::bigint FROM ${series}), ARRAY(SELECT (${batchScore})::bigint FROM ${series}),
   ARRAY(SELECT 'bench'::text FROM ${series}), ARRAY(SELECT NULL::text FROM ${series}),
   ARRAY(SELECT 'pgb-' || :nonce || '-' || i FROM ${series}), ARRAY(SELECT 'player' || (${batchUser}) FROM ${series}));
@@ -170,7 +172,7 @@ COMMIT;
   },
   {
     name: 'windows-cold',
-    what: 'as windows-hot, but the six window rows in leaderboard itself (non-HOT): the plain-SQL twin of today-3w',
+    what: 'as windows-hot, but the six window rows in leaderboard itself (non-HOT): the plain-SQL twin of the old lb_submit_windows with three windows',
     setup: `INSERT INTO boards (board) SELECT unnest(ARRAY['global:daily:x', 'global:weekly:x', 'global:monthly:x', 'mode:bench:daily:x', 'mode:bench:weekly:x', 'mode:bench:monthly:x']) ON CONFLICT DO NOTHING;`,
     script: `${pre}BEGIN \\;
 ${lockUsers} \\;

@@ -25,6 +25,8 @@ export interface IndexUpdate {
   games: number;
   /** This commit created the board. */
   newBoard: boolean;
+  /** The caller wants the rank of this total (a count in the index, so asked only where used). */
+  ranked?: boolean;
 }
 
 /** A user's name as of a commit: one per committed submit, whatever the boards the user is on. */
@@ -35,7 +37,8 @@ export interface NameUpdate {
   name: string;
 }
 
-export type ApplyOutcome = { applied: false } | { applied: true; rank: number; epoch: string };
+/** `rank` is given for an update that asked for it (`ranked`). */
+export type ApplyOutcome = { applied: false } | { applied: true; rank: number | undefined; epoch: string };
 
 export interface RankAnswer {
   entry: Entry;
@@ -161,7 +164,8 @@ export class RankIndex {
     const replies = boards.map(([board, idx]) => {
       const k = this.keys(board);
       const isNew = idx.some((i) => updates[i]!.newBoard);
-      const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS, indexExpiry(board) ?? ''];
+      const ranked = idx.some((i) => updates[i]!.ranked === true);
+      const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS, indexExpiry(board) ?? '', ranked ? '1' : '0'];
       for (const i of idx) {
         const u = updates[i]!;
         args.push(toMember(u.userId), String(-u.total), u.games);
@@ -172,7 +176,7 @@ export class RankIndex {
     const outcomes: ApplyOutcome[] = new Array(updates.length);
     boards.forEach(([, idx], b) => {
       const r = results[b]!;
-      idx.forEach((i, k) => (outcomes[i] = r[0] === 1 ? { applied: true, rank: r[2 + k] as number, epoch: r[1] } : { applied: false }));
+      idx.forEach((i, k) => (outcomes[i] = r[0] === 1 ? { applied: true, rank: r[2 + k] as number | undefined, epoch: r[1] } : { applied: false }));
     });
     return { outcomes, renamed: renamed.map(fromMember) };
   }

@@ -76,15 +76,16 @@ end
  * "<member>:<negscore>:<games>" joined by '|', so every instance's live feeds hear of them.
  * KEYS: epoch, z, h, rebuilding, log, channel
  * ARGV: fresh epoch (used only for a new board), is-new-board ('1'|'0'), log ttl ms, expire-at
- *       (a window board's: see EXPIRE_AT; '' for all-time boards),
+ *       (a window board's: see EXPIRE_AT; '' for all-time boards), ranks wanted ('1'|'0'),
  *       then per update: member, negscore, games
  * Returns {0} when the board's index is not trusted (nothing applied), else {1, epoch, rank...}:
- * for each update the competition rank of its total just after it.
+ * when ranks are wanted, for each update the competition rank of its total just after it.
  */
 export const APPLY_UPDATES = `${APPLY}${EXPIRE_AT}
-local n = (#ARGV - 4) / 3
+local n = (#ARGV - 5) / 3
+local ranked = ARGV[5] == '1'
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  for i = 5, #ARGV, 3000 do redis.call('RPUSH', KEYS[5], unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
+  for i = 6, #ARGV, 3000 do redis.call('RPUSH', KEYS[5], unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
   redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
 local raw = redis.call('GET', KEYS[1])
@@ -108,11 +109,11 @@ end
 local out = {1, epoch}
 local changed = {}
 for i = 0, n - 1 do
-  local b = 5 + 3 * i
+  local b = 6 + 3 * i
   if apply(KEYS[2], KEYS[3], ARGV[b], ARGV[b + 1], ARGV[b + 2]) then
     changed[#changed + 1] = ARGV[b] .. ':' .. ARGV[b + 1] .. ':' .. ARGV[b + 2]
   end
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[b + 1]) + 1
+  if ranked then out[#out + 1] = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[b + 1]) + 1 end
 end
 if #changed > 0 then
   if empty then redis.call('SET', KEYS[1], epoch, 'KEEPTTL') end -- it has players now

@@ -75,17 +75,12 @@ BEGIN
     FROM (SELECT DISTINCT t.u FROM unnest(p_user_ids) AS t(u) ORDER BY t.u) AS ids
     CROSS JOIN LATERAL (SELECT u.user_id, u.username FROM users u WHERE u.user_id = ids.u FOR UPDATE) AS l;
 
-  IF v_n < 8 THEN
-    -- A small batch costs less row by row than through the set-based statements' fixed overhead.
-    v_complex := ARRAY(SELECT generate_series(1, v_n));
-  ELSE
   SELECT coalesce(array_agg(t.o::integer ORDER BY t.o), '{}') INTO v_complex
     FROM (
       SELECT x.o, x.name, count(*) OVER (PARTITION BY x.u) AS n, x.u = ANY (v_known) AS known
       FROM unnest(p_user_ids, p_usernames) WITH ORDINALITY AS x(u, name, o)
     ) t
     WHERE t.name IS NOT NULL OR t.n > 1 OR NOT t.known;
-  END IF;
 
   IF cardinality(v_complex) < v_n THEN
 
