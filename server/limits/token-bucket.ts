@@ -1,6 +1,6 @@
 /**
- * An in-process token bucket: `rate` tokens per second up to `burst`. Pure apart from the clock
- * passed in, so it is unit-tested without waiting.
+ * An in-process token bucket: `rate` tokens per second up to `burst`, and buckets by key. Pure
+ * apart from the clock passed in, so test/unit/token-bucket.test.ts tests it without waiting.
  */
 export class TokenBucket {
   private tokens: number;
