@@ -44,8 +44,9 @@ function commands(p: string, sha: { apply: string; rank: string; range: string }
     ['HGET', ['HGET', h, R]],
     ['HMGET 10', ['HMGET', h, ...Array.from({ length: 10 }, () => R)]],
     // The submit path's script: version-checked upsert, SPUBLISH of the change, rank of the total
-    // (ARGV: fresh epoch, is-new, log ttl, expire-at, then the update: member, negscore, games).
-    ['EVALSHA apply_update', ['EVALSHA', sha.apply, '6', ...indexKeys, `${p}rebuilding`, `${p}log`, `${p}ch`, '', '0', '60000', '', R, `-${R}`, R]],
+    // (ARGV: fresh epoch, is-new, log ttl, expire-at, ranks wanted, then the update: member,
+    // negscore, games), as the global board's update of a submit is sent.
+    ['EVALSHA apply_update', ['EVALSHA', sha.apply, '6', ...indexKeys, `${p}rebuilding`, `${p}log`, `${p}ch`, '', '0', '60000', '', '1', R, `-${R}`, R]],
     ['EVALSHA read_rank', ['EVALSHA', sha.rank, '4', ...readKeys, R]],
     ['EVALSHA read_range 0 9', ['EVALSHA', sha.range, '4', ...readKeys, '0', '9']],
   ];

@@ -1,6 +1,7 @@
 /**
- * Redis key and member naming of the rank index. Every key of one board shares the hash tag
- * `{<board>}`, so a board's multi-key scripts stay in one slot on a Redis Cluster.
+ * Every Redis key the server writes under its prefix, and the member naming of the rank index.
+ * Every key of one board shares the hash tag `{<board>}`, so a board's multi-key scripts stay in
+ * one slot on a Redis Cluster.
  *
  * Per board:
  *   z        sorted set, member = 16-digit zero-padded user id, score = -total_score. Ascending
@@ -20,6 +21,12 @@
  *                  it was created: without it (evicted, flushed) names may be missing, and the
  *                  maintainer rebuilds `global`.
  *   names:changes  the pub/sub channel announcing renames: "<member>" joined by '|'.
+ *
+ * Per server instance, under `{instances}`: `<instance id>:alive`, its heartbeat (heartbeat.ts).
+ *
+ * Per user, under `{u:<user id>}` (one slot, for the one script admitting a submit; see
+ * limits/submit-guard.ts): `bucket`, the token bucket; `minute:<game mode>` and `minute-all`, the
+ * per-minute score budgets of a mode and of all modes.
  */
 
 export interface BoardKeys {
@@ -51,6 +58,15 @@ export function boardKeys(prefix: string, board: string): BoardKeys {
   };
 }
 
+/**
+ * Finds boards from their keys (reconcile's search for boards only Redis has): the SCAN pattern of
+ * every board's keys under the prefix, and the board an index key (epoch, z or h) belongs to.
+ */
+export function boardKeyScan(prefix: string): { glob: string; boardOf(key: string): string | undefined } {
+  const pattern = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}:\\{(.+)\\}:(epoch|z|h)$`);
+  return { glob: `${prefix}:{*}:*`, boardOf: (key) => pattern.exec(key)?.[1] };
+}
+
 const MEMBER_WIDTH = 16; // 2^53 - 1 has 16 digits
 
 /** The hash of every user's name, and the channel announcing renames (same slot). */
@@ -64,6 +80,18 @@ export const NAMES_FILLED = '!';
 /** The heartbeat key of a server instance (see heartbeat.ts); its absence means the instance is gone. */
 export function instanceAliveKey(prefix: string, instanceId: string): string {
   return `${prefix}:{instances}:${instanceId}:alive`;
+}
+
+/** A user's submit limits (see the header): one hash tag, so the admitting script touches one slot. */
+export interface SubmitLimitKeys {
+  bucket: string;
+  modeMinute: string;
+  allMinute: string;
+}
+
+export function submitLimitKeys(prefix: string, userId: number, gameMode: string): SubmitLimitKeys {
+  const base = `${prefix}:{u:${userId}}:`;
+  return { bucket: base + 'bucket', modeMinute: base + `minute:${gameMode}`, allMinute: base + 'minute-all' };
 }
 
 export function toMember(userId: number): string {

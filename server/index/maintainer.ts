@@ -9,7 +9,6 @@
  */
 import type { ProgressOutput } from '../progress.ts';
 import { GLOBAL_BOARD, parseBoard } from '../../protocol/index.ts';
-import { NAMES_FILLED } from './keys.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
 import { dropPending, listPending, type PendingRow } from '../store/pending.ts';
@@ -28,7 +27,6 @@ export interface MaintainerEvents {
 export class IndexMaintainer {
   /** board -> must the epoch be deleted first (this instance failed to apply a write to it) */
   private readonly pending = new Map<string, boolean>();
-  /** Boards this instance knows to be stale until their epoch is deleted: it reads them from PostgreSQL. */
   /** The board whose rebuild is running, if any. */
   private rebuilding: string | undefined;
   private readonly dirty = new Set<string>();
@@ -115,7 +113,7 @@ export class IndexMaintainer {
   start(): void {
     this.timer = setInterval(() => void this.check(), this.checkIntervalMs);
     this.timer.unref();
-    this.index.redis.on('ready', () => void this.check());
+    this.index.onReady(() => void this.check());
   }
 
   async stop(): Promise<void> {
@@ -147,7 +145,7 @@ export class IndexMaintainer {
       });
       // The names hash lost (evicted, flushed) and begun again by live writes lacks most names:
       // a rebuild of `global`, which holds every user, writes them all.
-      if ((await this.index.redis.hexists(this.index.namesKeys.names, NAMES_FILLED)) === 0) this.request(GLOBAL_BOARD);
+      if (!(await this.index.namesFilled())) this.request(GLOBAL_BOARD);
       if (this.pending.size > 0) this.kick();
     } catch (err) {
       this.log.warn({ err }, 'rank index check failed; will retry');
@@ -189,8 +187,7 @@ export class IndexMaintainer {
       this.rebuilding = board;
       try {
         if (invalidate) {
-          const k = this.index.keys(board);
-          await (this.index.redis as unknown as { lbInvalidate(epoch: string, channel: string): Promise<number> }).lbInvalidate(k.epoch, k.channel);
+          await this.index.invalidate(board);
           this.dirty.delete(board); // every instance now reads it from PostgreSQL until rebuilt
         }
         const result = await rebuildBoard(this.index, this.sql, board, this.heartbeat?.instanceId, this.events.progress);

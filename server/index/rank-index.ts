@@ -4,12 +4,16 @@
  * not to be trusted (flushed, evicted, lost, or being replaced); the caller then falls back to
  * PostgreSQL. Names come from the one names hash (keys.ts): in the read script itself on a single
  * Redis, with one HMGET after it on a cluster.
+ *
+ * It owns the index's connection: the maintainer, rebuilds and reconcile go through its methods
+ * and its `bulk` (bulk.ts), never to Redis themselves.
  */
 import { isCluster, type RedisClient } from '../store/redis.ts';
 import { compareListing, parseBoard, periodEnd, type Entry, type PageCursor } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
-import { boardKeys, fromMember, namesKeys, parseNameValue, toMember } from './keys.ts';
-import * as scripts from './scripts.ts';
+import { IndexBulk } from './bulk.ts';
+import { defineIndexScripts, type IndexClient, type ReadKeys, type RowsReply } from './commands.ts';
+import { NAMES_FILLED, boardKeys, fromMember, namesKeys, parseNameValue, toMember } from './keys.ts';
 import { randomBytes } from 'node:crypto';
 
 export const UNTRUSTED = Symbol('untrusted');
@@ -46,19 +50,6 @@ export interface RankAnswer {
 }
 
 type Names = (string | null)[];
-/** epoch, first rank, start, flat member/score, games values, names (null when read separately). */
-type RowsReply = [string, number, number, string[], (string | null)[], Names | null];
-
-interface ScriptCommands {
-  lbApply(...args: (string | number)[]): Promise<[0] | [1, string, ...number[]]>;
-  lbSetNames(...args: (string | number)[]): Promise<string[]>;
-  lbTrusted(epoch: string, z: string, h: string): Promise<number>;
-  lbRange(...args: (string | number)[]): Promise<RowsReply | null>;
-  lbAround(...args: (string | number)[]): Promise<RowsReply | [string] | null>;
-  lbRank(...args: (string | number)[]): Promise<[string] | [string, number, number, string, string | null, string | null] | null>;
-  lbRanks(...args: (string | number)[]): Promise<[string, (string | null)[], number[], (string | null)[], Names | null] | null>;
-  lbPage(...args: (string | number)[]): Promise<RowsReply | null>;
-}
 
 const LOG_TTL_MS = 120_000;
 
@@ -72,44 +63,30 @@ export function indexExpiry(board: string): number | undefined {
   return periodEnd(b.window, b.period) + WINDOW_INDEX_GRACE_MS;
 }
 
-export function newEpoch(): string {
+/** A fresh generation of a board's index (its epoch key's value). */
+export function newGeneration(): string {
   return randomBytes(6).toString('base64url');
 }
 
-/** `readKeys`: 4 when the read scripts also read the names hash (a single Redis), 3 on a cluster. */
-export function defineIndexScripts(redis: RedisClient, readKeys: 3 | 4 = isCluster(redis) ? 3 : 4): void {
-  // Fixed key counts: on a cluster, auto-pipelining routes a script call by its first argument.
-  redis.defineCommand('lbApply', { numberOfKeys: 6, lua: scripts.APPLY_UPDATES });
-  redis.defineCommand('lbSetNames', { numberOfKeys: 2, lua: scripts.SET_NAMES });
-  redis.defineCommand('lbTrusted', { numberOfKeys: 3, lua: scripts.IS_TRUSTED });
-  redis.defineCommand('lbRange', { numberOfKeys: readKeys, lua: scripts.READ_RANGE });
-  redis.defineCommand('lbAround', { numberOfKeys: readKeys, lua: scripts.READ_AROUND });
-  redis.defineCommand('lbRank', { numberOfKeys: readKeys, lua: scripts.READ_RANK });
-  redis.defineCommand('lbRanks', { numberOfKeys: readKeys, lua: scripts.READ_RANKS });
-  redis.defineCommand('lbPage', { numberOfKeys: readKeys, lua: scripts.READ_PAGE });
-  redis.defineCommand('lbRebuildBegin', { numberOfKeys: 2, lua: scripts.REBUILD_BEGIN });
-  redis.defineCommand('lbRebuildSwap', { numberOfKeys: 9, lua: scripts.REBUILD_SWAP });
-  redis.defineCommand('lbInvalidate', { numberOfKeys: 2, lua: scripts.INVALIDATE });
-  redis.defineCommand('lbRebuildExtend', { numberOfKeys: 4, lua: scripts.REBUILD_EXTEND });
-  redis.defineCommand('lbUnlock', { numberOfKeys: 1, lua: scripts.UNLOCK });
-}
-
 export class RankIndex {
-  private readonly cmd: ScriptCommands;
+  private readonly redis: IndexClient;
   /** The names hash is read inside the read scripts (a single Redis), else after them (a cluster). */
   private readonly namesInScript: boolean;
-  readonly namesKeys: { names: string; channel: string };
+  private readonly namesKeys: { names: string; channel: string };
+  /** A rebuild's and reconcile's traffic, on this connection. */
+  readonly bulk: IndexBulk;
 
   constructor(
-    readonly redis: RedisClient,
-    readonly prefix: string,
+    redis: RedisClient,
+    private readonly prefix: string,
   ) {
     this.namesInScript = !isCluster(redis);
-    defineIndexScripts(redis, this.namesInScript ? 4 : 3);
-    this.cmd = redis as unknown as ScriptCommands;
+    this.redis = defineIndexScripts(redis, this.namesInScript ? 4 : 3);
     this.namesKeys = namesKeys(prefix);
+    this.bulk = new IndexBulk(this.redis, prefix);
   }
 
+  /** The names of the board's keys (for tests and tools that look at Redis itself). */
   keys(board: string) {
     return boardKeys(this.prefix, board);
   }
@@ -119,8 +96,13 @@ export class RankIndex {
     return this.redis.status === 'ready';
   }
 
+  /** Calls `fn` whenever the connection is (back) up. */
+  onReady(fn: () => void): void {
+    this.redis.on('ready', fn);
+  }
+
   /** The keys a read script takes: the board's, and the names hash where it can read it. */
-  private readKeys(board: string): string[] {
+  private readKeys(board: string): ReadKeys {
     const k = this.keys(board);
     return this.namesInScript ? [k.epoch, k.z, k.h, this.namesKeys.names] : [k.epoch, k.z, k.h];
   }
@@ -134,7 +116,18 @@ export class RankIndex {
   /** Whether the board's index is trusted: its epoch is there, and so are its sets unless it is empty. */
   async trusted(board: string): Promise<boolean> {
     const k = this.keys(board);
-    return (await this.cmd.lbTrusted(k.epoch, k.z, k.h)) === 1;
+    return (await this.redis.lbTrusted(k.epoch, k.z, k.h)) === 1;
+  }
+
+  /** Stops every instance trusting the board's index (they read it from PostgreSQL until it is rebuilt). */
+  async invalidate(board: string): Promise<void> {
+    const k = this.keys(board);
+    await this.redis.lbInvalidate(k.epoch, k.channel);
+  }
+
+  /** Whether a rebuild of `global` has filled the names hash since it was created (see NAMES_FILLED). */
+  async namesFilled(): Promise<boolean> {
+    return (await this.redis.hexists(this.namesKeys.names, NAMES_FILLED)) === 1;
   }
 
   /**
@@ -149,7 +142,7 @@ export class RankIndex {
     if (names.length > 0) {
       const args: (string | number)[] = [];
       for (const n of names) args.push(toMember(n.userId), n.version, n.name);
-      setNames = this.cmd.lbSetNames(this.namesKeys.names, this.namesKeys.channel, ...args);
+      setNames = this.redis.lbSetNames(this.namesKeys.names, this.namesKeys.channel, ...args);
       if (!this.namesInScript) await setNames;
     }
     const byBoard = new Map<string, number[]>();
@@ -165,12 +158,12 @@ export class RankIndex {
       const k = this.keys(board);
       const isNew = idx.some((i) => updates[i]!.newBoard);
       const ranked = idx.some((i) => updates[i]!.ranked === true);
-      const args: (string | number)[] = [isNew ? newEpoch() : '', isNew ? '1' : '0', LOG_TTL_MS, indexExpiry(board) ?? '', ranked ? '1' : '0'];
+      const args: (string | number)[] = [];
       for (const i of idx) {
         const u = updates[i]!;
         args.push(toMember(u.userId), String(-u.total), u.games);
       }
-      return this.cmd.lbApply(k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, ...args);
+      return this.redis.lbApply(k.epoch, k.z, k.h, k.rebuilding, k.log, k.channel, isNew ? newGeneration() : '', isNew ? '1' : '0', LOG_TTL_MS, indexExpiry(board) ?? '', ranked ? '1' : '0', ...args);
     });
     const [results, renamed] = await Promise.all([Promise.all(replies), setNames]);
     const outcomes: ApplyOutcome[] = new Array(updates.length);
@@ -183,7 +176,7 @@ export class RankIndex {
 
   /** The top `limit` rows, with the index generation they were read from. */
   async top(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string } | Untrusted> {
-    const reply = await this.cmd.lbRange(...this.readKeys(board), 0, limit - 1);
+    const reply = await this.redis.lbRange(...this.readKeys(board), 0, limit - 1);
     if (reply === null) return UNTRUSTED;
     const entries = await this.toEntries(reply);
     return entries === UNTRUSTED ? UNTRUSTED : { entries, epoch: reply[0] };
@@ -191,7 +184,7 @@ export class RankIndex {
 
   /** Entries around the user, `undefined` when the user is not on the board. */
   async around(board: string, userId: number, radius: number): Promise<Entry[] | undefined | Untrusted> {
-    const reply = await this.cmd.lbAround(...this.readKeys(board), toMember(userId), radius);
+    const reply = await this.redis.lbAround(...this.readKeys(board), toMember(userId), radius);
     if (reply === null) return UNTRUSTED;
     if (reply.length === 1) return undefined;
     return this.toEntries(reply as RowsReply);
@@ -199,7 +192,7 @@ export class RankIndex {
 
   async rank(board: string, userId: number): Promise<RankAnswer | undefined | Untrusted> {
     const member = toMember(userId);
-    const reply = await this.cmd.lbRank(...this.readKeys(board), member);
+    const reply = await this.redis.lbRank(...this.readKeys(board), member);
     if (reply === null) return UNTRUSTED;
     if (reply.length === 1) return undefined;
     const [, rank, totalPlayers, negScore, games, read] = reply;
@@ -215,7 +208,7 @@ export class RankIndex {
   /** The entries of those of `userIds` on the board, in listing order (one script call). */
   async ranks(board: string, userIds: readonly number[]): Promise<Entry[] | Untrusted> {
     const members = userIds.map(toMember);
-    const reply = await this.cmd.lbRanks(...this.readKeys(board), ...members);
+    const reply = await this.redis.lbRanks(...this.readKeys(board), ...members);
     if (reply === null) return UNTRUSTED;
     const [, negScores, ranks, games, read] = reply;
     const on = members.filter((_, i) => negScores[i] != null);
@@ -235,8 +228,8 @@ export class RankIndex {
 
   /** Up to `count` rows after `after` in listing order (from the top without it), ranked (one script call). */
   async page(board: string, after: PageCursor | undefined, count: number): Promise<Entry[] | Untrusted> {
-    const cursor = after ? [String(0 - after.total_score), toMember(after.user_id)] : ['', ''];
-    const reply = await this.cmd.lbPage(...this.readKeys(board), ...cursor, count);
+    const [negScore, member] = after ? [String(0 - after.total_score), toMember(after.user_id)] : ['', ''];
+    const reply = await this.redis.lbPage(...this.readKeys(board), negScore, member, count);
     if (reply === null) return UNTRUSTED;
     return this.toEntries(reply);
   }

@@ -3,7 +3,6 @@
  * board. The oracle of the fault tests and the operator's `npm run reconcile`.
  */
 import type { Sql } from '../store/db.ts';
-import { isCluster, type RedisClient } from '../store/redis.ts';
 import { WINDOWS, parseBoard, periodSuffixes } from '../../protocol/index.ts';
 import { listBoards, listLiveBoards, streamBoard, usersOnBoard } from '../store/scores.ts';
 import { NO_PROGRESS, type ProgressOutput } from '../progress.ts';
@@ -36,21 +35,8 @@ export function hasDrift(d: BoardDrift): boolean {
 
 const CHUNK_ROWS = 5000;
 
-/** Every member of a sorted set or hash, a page at a time. */
-async function scanMembers(redis: RedisClient, kind: 'zscan' | 'hscan', key: string, onPage: (members: string[]) => Promise<void>): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, flat] = kind === 'zscan' ? await redis.zscan(key, cursor, 'COUNT', 1000) : await redis.hscan(key, cursor, 'COUNT', 1000);
-    cursor = next;
-    const members: string[] = [];
-    for (let i = 0; i < flat.length; i += 2) members.push(flat[i]!);
-    if (members.length > 0) await onPage(members);
-  } while (cursor !== '0');
-}
-
 export async function compareBoard(index: RankIndex, sql: Sql, board: string, orphan = false): Promise<BoardDrift> {
-  const k = index.keys(board);
-  const redis = index.redis;
+  const bulk = index.bulk;
   const d: BoardDrift = { board, rows: 0, untrusted: false, orphan, missing: 0, wrongTotal: 0, wrongGames: 0, wrongName: 0, extra: 0, examples: [] };
   const note = (userId: number) => {
     if (d.examples.length < 5) d.examples.push(userId);
@@ -60,11 +46,7 @@ export async function compareBoard(index: RankIndex, sql: Sql, board: string, or
   let inH = 0;
   await streamBoard(sql, board, CHUNK_ROWS, async (rows) => {
     const members = rows.map((r) => toMember(r.user_id));
-    const [scores, games, names] = await Promise.all([
-      redis.zmscore(k.z, ...members),
-      redis.hmget(k.h, ...members),
-      redis.hmget(index.namesKeys.names, ...members),
-    ]);
+    const { scores, games, names } = await bulk.readRows(board, members);
     rows.forEach((r, i) => {
       d.rows++;
       const score = scores[i];
@@ -87,8 +69,8 @@ export async function compareBoard(index: RankIndex, sql: Sql, board: string, or
   // Every chunk is compared by now (streamBoard awaits them all). Members beyond PostgreSQL's are
   // counted exactly: only when the sizes say there are some, by scanning both keys and asking
   // PostgreSQL about each member (a user who joined since the snapshot is not extra).
-  const [zcard, hlen] = await Promise.all([redis.zcard(k.z), redis.hlen(k.h)]);
-  if (zcard > inZ || hlen > inH) {
+  const sizes = await bulk.sizes(board);
+  if (sizes.z > inZ || sizes.h > inH) {
     const seen = new Set<string>();
     const check = async (members: string[]) => {
       const fresh = members.filter((m) => !seen.has(m));
@@ -100,8 +82,8 @@ export async function compareBoard(index: RankIndex, sql: Sql, board: string, or
         note(fromMember(m));
       }
     };
-    await scanMembers(redis, 'zscan', k.z, check);
-    await scanMembers(redis, 'hscan', k.h, check);
+    await bulk.scanMembers(board, 'z', check);
+    await bulk.scanMembers(board, 'h', check);
   }
   return d;
 }
@@ -109,29 +91,14 @@ export async function compareBoard(index: RankIndex, sql: Sql, board: string, or
 /** Boards with index keys in Redis (under the prefix, on every master) that PostgreSQL does not know. */
 export async function orphanBoards(index: RankIndex, sql: Sql): Promise<string[]> {
   const known = new Set(await listBoards(sql));
-  const found = new Set<string>();
-  const pattern = new RegExp(`^${index.prefix.replace(/[.]/g, '\\.')}:\\{(.+)\\}:(epoch|z|h)$`);
-  const redis = index.redis;
-  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${index.prefix}:{*}:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const board = pattern.exec(key)?.[1];
-        if (board !== undefined && parseBoard(board) && !known.has(board)) found.add(board);
-      }
-    } while (cursor !== '0');
-  }
-  return [...found].sort();
+  const found = [...(await index.bulk.scanBoards())].filter((board) => parseBoard(board) && !known.has(board));
+  return found.sort();
 }
 
 /** Deletes an orphan board's index: every instance stops trusting it, then its sets go. */
 async function dropBoard(index: RankIndex, board: string): Promise<void> {
-  const k = index.keys(board);
-  await (index.redis as unknown as { lbInvalidate(epoch: string, channel: string): Promise<number> }).lbInvalidate(k.epoch, k.channel);
-  await index.redis.del(k.z, k.h);
+  await index.invalidate(board);
+  await index.bulk.deleteSets(board);
 }
 
 /**

@@ -12,7 +12,20 @@
  * The read scripts take the names hash as an optional fourth key: on a single Redis they read the
  * names in the same call; on a cluster (another slot) they answer nil in its place and the caller
  * reads the names with one HMGET after them.
+ *
+ * Their commands' key counts and TypeScript signatures are in commands.ts. The notice of a new
+ * generation is named in keys.ts, beside the parser of the channel's messages, and interpolated
+ * here, so the Lua writing it and the TypeScript reading it cannot disagree.
  */
+import { GENERATION_NOTICE } from './keys.ts';
+
+/** A Lua string literal of `s`. */
+function luaString(s: string): string {
+  return `'${s.replace(/[\\']/g, '\\$&')}'`;
+}
+
+/** The notice of a new index generation of a board, as a Lua literal (see ChangeNotice). */
+const GENERATION = luaString(GENERATION_NOTICE);
 
 /** apply(z, h, member, negscore, games): the version-checked upsert of one user on one board. */
 const APPLY = `
@@ -41,20 +54,34 @@ local function trusted(epoch, z, h)
 end
 `;
 
-/** rows(epoch, start, flat): a read's reply for the rows ZRANGE WITHSCORES gave (KEYS: epoch, z, h[, names]). */
+/**
+ * rows(epoch, start, stop): a read's reply for the rows from listing position start to stop
+ * (inclusive, 0-based); names(members): their names, false without the names key.
+ * KEYS: epoch, z, h[, names].
+ */
 const ROWS = `
 local function names(members)
   if not KEYS[4] then return false end
   if #members == 0 then return {} end
   return redis.call('HMGET', KEYS[4], unpack(members))
 end
-local function rows(epoch, start, m)
+local function rows(epoch, start, stop)
+  local m = redis.call('ZRANGE', KEYS[2], start, stop, 'WITHSCORES')
   if #m == 0 then return {epoch, 1, start, m, {}, {}} end
   local members = {}
   for i = 1, #m / 2 do members[i] = m[2 * i - 1] end
   local first = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. m[2]) + 1
   return {epoch, first, start, m, redis.call('HMGET', KEYS[3], unpack(members)), names(members)}
 end
+`;
+
+/**
+ * Opens every read script (after TRUSTED): the board's generation in `epoch`, or the reply nil
+ * when the board's index is not trusted. KEYS: epoch, z, h.
+ */
+const READ_EPOCH = `
+local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
+if not epoch then return false end
 `;
 
 /**
@@ -100,7 +127,7 @@ end
 if not epoch then
   if raw or ARGV[2] ~= '1' then
     -- A commit the untrusted index cannot take: views of the board elsewhere are stale now.
-    redis.call('SPUBLISH', KEYS[6], '!')
+    redis.call('SPUBLISH', KEYS[6], ${GENERATION})
     return {0}
   end
   epoch = ARGV[1]
@@ -161,11 +188,9 @@ return 0
  * KEYS: epoch, z, h[, names]. Returns nil when untrusted, else
  * {epoch, firstRank, start, flat member/score, games values, names (nil without the names key)}.
  */
-export const READ_RANGE = `${TRUSTED}${ROWS}
-local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
-if not epoch then return false end
+export const READ_RANGE = `${TRUSTED}${ROWS}${READ_EPOCH}
 local start = tonumber(ARGV[1])
-return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, tonumber(ARGV[2]), 'WITHSCORES'))
+return rows(epoch, start, tonumber(ARGV[2]))
 `;
 
 /**
@@ -173,15 +198,13 @@ return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, tonumber(ARGV[2])
  * KEYS: epoch, z, h[, names]. Returns nil when untrusted, {epoch} when the member is absent, else
  * as READ_RANGE.
  */
-export const READ_AROUND = `${TRUSTED}${ROWS}
-local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
-if not epoch then return false end
+export const READ_AROUND = `${TRUSTED}${ROWS}${READ_EPOCH}
 local pos = redis.call('ZRANK', KEYS[2], ARGV[1])
 if not pos then return {epoch} end
 local radius = tonumber(ARGV[2])
 local start = pos - radius
 if start < 0 then start = 0 end
-return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, pos + radius, 'WITHSCORES'))
+return rows(epoch, start, pos + radius)
 `;
 
 /**
@@ -189,9 +212,7 @@ return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, pos + radius, 'WI
  * {epoch} when absent, else {epoch, rank, total players, negscore, games, name (nil without the
  * names key)}.
  */
-export const READ_RANK = `${TRUSTED}
-local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
-if not epoch then return false end
+export const READ_RANK = `${TRUSTED}${READ_EPOCH}
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not s then return {epoch} end
 local rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. s) + 1
@@ -205,9 +226,7 @@ return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3]
  * Returns nil when untrusted, else {epoch, negscores, ranks, games values, names}, one element of
  * each per member in ARGV order: false and rank 0 for a member not on the board.
  */
-export const READ_RANKS = `${TRUSTED}${ROWS}
-local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
-if not epoch then return false end
+export const READ_RANKS = `${TRUSTED}${ROWS}${READ_EPOCH}
 local scores = redis.call('ZMSCORE', KEYS[2], unpack(ARGV))
 local values = redis.call('HMGET', KEYS[3], unpack(ARGV))
 local ranks, byScore = {}, {}
@@ -234,9 +253,7 @@ return {epoch, scores, ranks, values, names(ARGV)}
  * the number of rows ordered at or before it, found by ZRANK when its user still sits there, else
  * by a binary search over the positions of its tie group (ties are ordered by member bytes).
  */
-export const READ_PAGE = `${TRUSTED}${ROWS}
-local epoch = trusted(KEYS[1], KEYS[2], KEYS[3])
-if not epoch then return false end
+export const READ_PAGE = `${TRUSTED}${ROWS}${READ_EPOCH}
 local start = 0
 if ARGV[1] ~= '' then
   local s, member = ARGV[1], ARGV[2]
@@ -253,7 +270,7 @@ if ARGV[1] ~= '' then
     start = lo
   end
 end
-return rows(epoch, start, redis.call('ZRANGE', KEYS[2], start, start + tonumber(ARGV[3]) - 1, 'WITHSCORES'))
+return rows(epoch, start, start + tonumber(ARGV[3]) - 1)
 `;
 
 /**
@@ -271,7 +288,7 @@ return 1
  * order does not matter), swaps the copy in and sets a fresh epoch (marked empty, '~', when the
  * board has no players). Refuses (returns nil) when the rebuilding mark expired, since updates may
  * then have gone unlogged. Only the holder of the board's rebuild lock may swap. Announces the new
- * generation ('!') on the board's channel, so every instance's views of the board are read again.
+ * generation (GENERATION) on the board's channel, so every instance's views of the board are read again.
  * KEYS: epoch, z, h, tz, th, log, rebuilding, lock, channel; ARGV: fresh epoch, lock token, expire-at
  * ('' for an all-time board, whose keys then live without a TTL).
  */
@@ -288,17 +305,17 @@ local generation = ARGV[1]
 if redis.call('EXISTS', KEYS[2]) == 0 then generation = generation .. '~' end
 redis.call('SET', KEYS[1], generation)
 expire_at(ARGV[3], KEYS[1], KEYS[2], KEYS[3])
-redis.call('SPUBLISH', KEYS[9], '!')
+redis.call('SPUBLISH', KEYS[9], ${GENERATION})
 return ARGV[1]
 `;
 
 /**
- * Stops every instance trusting a board's index: deletes its epoch and announces it ('!').
+ * Stops every instance trusting a board's index: deletes its epoch and announces it (GENERATION).
  * KEYS: epoch, channel.
  */
 export const INVALIDATE = `
 redis.call('DEL', KEYS[1])
-redis.call('SPUBLISH', KEYS[2], '!')
+redis.call('SPUBLISH', KEYS[2], ${GENERATION})
 return 1
 `;
 

@@ -29,6 +29,8 @@
 import type { SubmitRequest } from '../../protocol/index.ts';
 import { isTrusted, type Principal } from '../auth/policy.ts';
 import type { RedisClient } from '../store/redis.ts';
+import { defineScripts } from '../index/commands.ts';
+import { submitLimitKeys, type SubmitLimitKeys } from '../index/keys.ts';
 import { AppError, unavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ModeGate, SubmitOutcome } from './game-modes.ts';
@@ -123,10 +125,13 @@ export interface SubmitGuardHooks {
 export type Admitted = (outcome: SubmitOutcome) => Promise<void>;
 
 type AdmitReply = [1, number] | [0, number, 'rate'] | [0, number, 'minute', number, 1 | 2];
+/** What ADMIT charged, as REFUND takes it back (the caps: 1 when charged). */
+type Charge = [rate: number, burst: number, score: number, minute: number, modeCharged: 0 | 1, allCharged: 0 | 1];
 
-interface Scripts {
-  lbAdmitSubmit(...a: (string | number)[]): Promise<AdmitReply>;
-  lbRefundSubmit(...a: (string | number)[]): Promise<number>;
+/** ADMIT and REFUND as commands (see index/commands.ts); max -1 is no cap. */
+interface SubmitScripts {
+  lbAdmitSubmit(bucket: string, modeMinute: string, allMinute: string, rate: number, burst: number, score: number, modeMax: number, allMax: number): Promise<AdmitReply>;
+  lbRefundSubmit(bucket: string, modeMinute: string, allMinute: string, ...charge: Charge): Promise<number>;
 }
 
 /** One warning per this long about Redis not answering. */
@@ -134,10 +139,11 @@ const WARN_EVERY_MS = 5000;
 
 export class SubmitGuard {
   private readonly limits: ScoreLimits;
+  private readonly redis: RedisClient & SubmitScripts;
   private lastWarn = 0;
 
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly prefix: string,
     private readonly opts: SubmitGuardOptions,
     private readonly log: Logger,
@@ -145,8 +151,10 @@ export class SubmitGuard {
     private readonly modes?: ModeGate,
   ) {
     this.limits = resolveScoreRules(opts.scoreRules);
-    redis.defineCommand('lbAdmitSubmit', { numberOfKeys: 3, lua: ADMIT });
-    redis.defineCommand('lbRefundSubmit', { numberOfKeys: 3, lua: REFUND });
+    this.redis = defineScripts<SubmitScripts>(redis, {
+      lbAdmitSubmit: { numberOfKeys: 3, lua: ADMIT },
+      lbRefundSubmit: { numberOfKeys: 3, lua: REFUND },
+    });
   }
 
   /**
@@ -167,11 +175,10 @@ export class SubmitGuard {
     const keep: Admitted = async (outcome) => settleMode(outcome);
     if (rate <= 0 && modeMax === undefined && allMax === undefined) return keep;
 
-    const base = `${this.prefix}:{u:${userId}}:`;
-    const keys = [base + 'bucket', base + `minute:${gameMode}`, base + 'minute-all'];
+    const keys = submitLimitKeys(this.prefix, userId, gameMode);
     let reply: AdmitReply;
     try {
-      reply = await (this.redis as unknown as Scripts).lbAdmitSubmit(...keys, rate, this.opts.burstPerUser, score, modeMax ?? -1, allMax ?? -1);
+      reply = await this.redis.lbAdmitSubmit(keys.bucket, keys.modeMinute, keys.allMinute, rate, this.opts.burstPerUser, score, modeMax ?? -1, allMax ?? -1);
     } catch (err) {
       settleMode('not_committed');
       if (this.opts.whenRedisDown === 'closed') {
@@ -185,7 +192,7 @@ export class SubmitGuard {
     }
     if (reply[0] === 1) {
       const minute = reply[1];
-      const charged = [rate, this.opts.burstPerUser, score, minute, modeMax === undefined ? 0 : 1, allMax === undefined ? 0 : 1];
+      const charged: Charge = [rate, this.opts.burstPerUser, score, minute, modeMax === undefined ? 0 : 1, allMax === undefined ? 0 : 1];
       return async (outcome) => {
         settleMode(outcome);
         if (outcome !== 'committed') await this.refund(keys, charged);
@@ -205,9 +212,9 @@ export class SubmitGuard {
   }
 
   /** Gives a settled submit's charge back; a refund Redis does not take is logged (the budget then errs strict). */
-  private async refund(keys: string[], charged: number[]): Promise<void> {
+  private async refund(keys: SubmitLimitKeys, charged: Charge): Promise<void> {
     try {
-      await (this.redis as unknown as Scripts).lbRefundSubmit(...keys, ...charged);
+      await this.redis.lbRefundSubmit(keys.bucket, keys.modeMinute, keys.allMinute, ...charged);
     } catch (err) {
       this.warnRedisDown(err, 'submit limits: could not give back the charge of a submit that did not commit');
     }

@@ -1,0 +1,150 @@
+/**
+ * The rank index's bulk traffic with Redis: a rebuild's lock, the writes filling its copy and the
+ * swap (rebuild.ts), and the reads comparing a board with PostgreSQL (reconcile.ts). RankIndex
+ * makes the one instance and hands it the connection it owns; the callers hold the logic, and
+ * name boards, never keys.
+ */
+import { isCluster } from '../store/redis.ts';
+import type { IndexRow } from '../store/scores.ts';
+import { indexPipeline, type IndexClient } from './commands.ts';
+import { NAMES_FILLED, boardKeyScan, boardKeys, instanceAliveKey, namesKeys, toMember } from './keys.ts';
+
+export class IndexBulk {
+  private readonly names: { names: string; channel: string };
+
+  constructor(
+    private readonly redis: IndexClient,
+    private readonly prefix: string,
+  ) {
+    this.names = namesKeys(prefix);
+  }
+
+  /** Says that `owner` lives, for `ttlMs`: a tool has no heartbeat of its own (see heartbeat.ts). */
+  async beat(owner: string, ttlMs: number): Promise<void> {
+    await this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs);
+  }
+
+  async instanceAlive(instance: string): Promise<boolean> {
+    return (await this.redis.exists(instanceAliveKey(this.prefix, instance))) === 1;
+  }
+
+  /** Takes the board's rebuild lock if nobody holds it. */
+  async lock(board: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(boardKeys(this.prefix, board).lock, token, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async lockHolder(board: string): Promise<string | null> {
+    return this.redis.get(boardKeys(this.prefix, board).lock);
+  }
+
+  /** Releases the lock if `token` still holds it. */
+  async unlock(board: string, token: string): Promise<void> {
+    await this.redis.lbUnlock(boardKeys(this.prefix, board).lock, token);
+  }
+
+  /** Marks the board as rebuilding, so that live writers log their updates from now on. */
+  async beginCopy(board: string, ttlMs: number): Promise<void> {
+    const k = boardKeys(this.prefix, board);
+    await this.redis.lbRebuildBegin(k.log, k.rebuilding, ttlMs);
+  }
+
+  /**
+   * Writes rows into the copy of rebuild `token` (their names into the names hash) and extends its
+   * lock, mark and copy, and `owner`'s life, by `ttlMs`. Throws what Redis refused; answers false
+   * when the lock is no longer the rebuild's.
+   */
+  async writeCopy(board: string, token: string, owner: string, rows: readonly IndexRow[], ttlMs: number): Promise<boolean> {
+    const k = boardKeys(this.prefix, board);
+    const tz = k.tz(token);
+    const th = k.th(token);
+    const zadd: (string | number)[] = [];
+    const hset: (string | number)[] = [];
+    const names: (string | number)[] = [];
+    for (const r of rows) {
+      const member = toMember(r.user_id);
+      zadd.push(-r.total_score, member);
+      hset.push(member, r.games_played);
+      names.push(member, r.name_version, r.username);
+    }
+    // The board's keys in one pipeline (one slot); the names and the heartbeat, in other
+    // slots, beside it.
+    const p = indexPipeline(this.redis);
+    p.zadd(tz, ...zadd);
+    p.hset(th, ...hset);
+    p.lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, ttlMs);
+    const [results] = await Promise.all([
+      p.exec(),
+      this.redis.lbSetNames(this.names.names, this.names.channel, ...names),
+      this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs),
+    ]);
+    for (const [err] of results ?? []) if (err) throw err;
+    return results?.[2]?.[1] === 1;
+  }
+
+  /**
+   * Replays the log onto the copy of rebuild `token`, swaps it in under `epoch` and announces the
+   * new generation; `expireAt` is '' for an all-time board. Answers null, swapping nothing, when
+   * the rebuilding mark expired or the lock is not the rebuild's.
+   */
+  async swapCopy(board: string, token: string, epoch: string, expireAt: string): Promise<string | null> {
+    const k = boardKeys(this.prefix, board);
+    return this.redis.lbRebuildSwap(k.epoch, k.z, k.h, k.tz(token), k.th(token), k.log, k.rebuilding, k.lock, k.channel, epoch, token, expireAt);
+  }
+
+  /** Records that a rebuild of `global` filled the names hash (see NAMES_FILLED). */
+  async markNamesFilled(epoch: string): Promise<void> {
+    await this.redis.hset(this.names.names, NAMES_FILLED, epoch);
+  }
+
+  /** For each of `members`: its score and games on the board, and its name (null where absent). */
+  async readRows(board: string, members: readonly string[]): Promise<{ scores: (string | null)[]; games: (string | null)[]; names: (string | null)[] }> {
+    const k = boardKeys(this.prefix, board);
+    const [scores, games, names] = await Promise.all([this.redis.zmscore(k.z, ...members), this.redis.hmget(k.h, ...members), this.redis.hmget(this.names.names, ...members)]);
+    return { scores, games, names };
+  }
+
+  /** The members in the board's sorted set (z) and in its hash (h). */
+  async sizes(board: string): Promise<{ z: number; h: number }> {
+    const k = boardKeys(this.prefix, board);
+    const [z, h] = await Promise.all([this.redis.zcard(k.z), this.redis.hlen(k.h)]);
+    return { z, h };
+  }
+
+  /** Every member of the board's sorted set (z) or hash (h), a page at a time. */
+  async scanMembers(board: string, set: 'z' | 'h', onPage: (members: string[]) => Promise<void>): Promise<void> {
+    const key = boardKeys(this.prefix, board)[set];
+    let cursor = '0';
+    do {
+      const [next, flat] = set === 'z' ? await this.redis.zscan(key, cursor, 'COUNT', 1000) : await this.redis.hscan(key, cursor, 'COUNT', 1000);
+      cursor = next;
+      const members: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) members.push(flat[i]!);
+      if (members.length > 0) await onPage(members);
+    } while (cursor !== '0');
+  }
+
+  /** The boards that have index keys (epoch, z or h) under the prefix, on every master. */
+  async scanBoards(): Promise<Set<string>> {
+    const scan = boardKeyScan(this.prefix);
+    const found = new Set<string>();
+    const nodes = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', scan.glob, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const board = scan.boardOf(key);
+          if (board !== undefined) found.add(board);
+        }
+      } while (cursor !== '0');
+    }
+    return found;
+  }
+
+  /** Deletes the board's sorted set and hash. */
+  async deleteSets(board: string): Promise<void> {
+    const k = boardKeys(this.prefix, board);
+    await this.redis.del(k.z, k.h);
+  }
+}
