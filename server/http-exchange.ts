@@ -1,31 +1,19 @@
 /**
- * One HTTP exchange on uWS, and how its response is written. uWS forbids touching a response after
- * the client went away, so every write checks `aborted` first. Bodies are written with `tryEnd`:
+ * One HTTP exchange on uWS, and how its response is written; error responses (a refused
+ * WebSocket upgrade's too) from errors.ts's toHttpError. uWS forbids touching a response after the
+ * client went away, so every write checks `aborted` first. Bodies are written with `tryEnd`:
  * what the socket does not take now is sent from `onWritable` out of the body we already hold, so
  * a slow or pipelining reader never makes the server copy a response into a growing buffer. (uWS
  * closes a connection that pipelines a request behind a response still being written or awaited,
  * so one connection holds at most one response in progress.)
  */
-import { AppError, httpErrorBody } from './errors.ts';
+import { STATUS_CODES } from 'node:http';
+import { toHttpError, type AppError } from './errors.ts';
 import type { HttpResponse } from './uws.ts';
 
-const STATUS_TEXT: Record<number, string> = {
-  200: 'OK',
-  204: 'No Content',
-  304: 'Not Modified',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** "404 Not Found": the status line uWS's writeStatus takes. */
+/** "404 Not Found": the status line uWS's writeStatus takes, its text Node's (the only table of them). */
 export function statusLine(status: number): string {
-  const text = STATUS_TEXT[status];
+  const text = STATUS_CODES[status];
   return text ? `${status} ${text}` : String(status);
 }
 
@@ -94,7 +82,20 @@ export function respond(x: Exchange, status: number, body: string, contentType =
 }
 
 export function respondError(x: Exchange, err: AppError): void {
-  const headers: Record<string, string> = {};
-  if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
-  respond(x, err.status, JSON.stringify(httpErrorBody(err)), 'application/json', headers);
+  const r = toHttpError(err);
+  respond(x, r.status, r.body, 'application/json', r.headers);
+}
+
+/**
+ * Refuses a WebSocket upgrade with `err` as an HTTP response. It has no Exchange: it is written
+ * before uWS's upgrade handler returns, so the client cannot have gone away yet. It carries no CORS
+ * or cache headers: a browser's WebSocket never shows a refused upgrade's response to the page.
+ */
+export function refuseUpgrade(res: HttpResponse, err: AppError): void {
+  const r = toHttpError(err);
+  res.cork(() => {
+    res.writeStatus(statusLine(r.status)).writeHeader('content-type', 'application/json');
+    for (const k in r.headers) res.writeHeader(k, r.headers[k]!);
+    res.end(r.body);
+  });
 }

@@ -26,6 +26,7 @@ import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
 import { recordRequest, type Metrics } from './metrics.ts';
 import type { Handlers, RequestOp } from './ops.ts';
+import { endFailedRequest } from './request-end.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
 export interface HttpLimits {
@@ -142,19 +143,19 @@ export class HttpEdge {
           const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'), this.d.limits.trustProxy);
           const wait = this.ipBuckets.take(ip, started);
           if (wait > 0) {
-            recordRequest(this.d.metrics, route, 'http', 'rate_limited');
+            const limited = new AppError('rate_limited', 'too many requests from this address', { retryAfterMs: wait });
+            const e = endFailedRequest(this.d, { op: route, transport: 'http', kind: 'refused' }, limited);
             if (req.getMethod() !== 'get') x.closeAfter = true; // a body may be left unread
-            respondError(x, new AppError('rate_limited', 'too many requests from this address', { retryAfterMs: wait }));
+            respondError(x, e);
             return;
           }
         }
         fn(x, req, started);
       } catch (err) {
-        this.d.log.error({ err, route }, 'HTTP handler failed');
-        recordRequest(this.d.metrics, route, 'http', 'internal', started);
+        const e = endFailedRequest(this.d, { op: route, transport: 'http', started, ids: { route }, kind: { fault: 'HTTP handler failed' } }, err);
         if (x) {
           x.closeAfter = true;
-          respondError(x, toAppError(err));
+          respondError(x, e);
         } else {
           res.close(); // not even the exchange could be set up: nothing sensible to send
         }
@@ -258,13 +259,7 @@ export class HttpEdge {
             recordRequest(this.d.metrics, op, 'http', 'ok', started);
             respond(x, 200, JSON.stringify(httpShape(op, payload)));
           },
-          (err: unknown) => {
-            const e = toAppError(err);
-            if (e.code === 'internal') this.d.log.error({ err, op, request: requestId }, 'request failed');
-            else this.d.log.debug({ code: e.code, op, request: requestId }, e.message);
-            recordRequest(this.d.metrics, op, 'http', e.code, started);
-            respondError(x, e);
-          },
+          (err: unknown) => respondError(x, endFailedRequest(this.d, { op, transport: 'http', started, ids: { op, request: requestId }, kind: 'failed' }, err)),
         ),
       );
     });

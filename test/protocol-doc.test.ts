@@ -7,8 +7,9 @@
  * The conventions it relies on: under "## Operations" one "### `<op>`" heading per op, each section
  * naming its fields in backticks, with a field table (| `field` | type | notes |) and an example
  * (→ {op: "<op>" ... ← {op: "<reply op>"); under "## Pushed frames" one "### `<op>`" per push; a
- * table of "| `<code>` | <status> |" rows under "## Errors", of "| <number> | `<name>` |" rows under
- * "## Close codes", and of "| `<METHOD> <path>` |" rows under "## HTTP".
+ * table of "| `<code>` | <status> | <meaning> |" rows under "## Errors", of "| <number> | `<name>` |
+ * <when> |" rows under "## Close codes", and of "| `<METHOD> <path>` |" rows under "## HTTP".
+ * test/error-registry.test.ts holds the same registries to the README and the OpenAPI document.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -97,6 +98,11 @@ function tableRows(text: string, row: RegExp): RegExpExecArray[] {
 }
 
 const mentions = (text: string, name: string) => text.includes(`\`${name}\``);
+
+/** The last cell of a table row: what the row says about its first cells. */
+const lastCell = (row: string) => row.replace(/\|\s*$/, '').split('|').at(-1)!.trim();
+/** A cell that says something: three words at least, not a blank or a lone status. */
+const SAYS_SOMETHING = /\w+\W+\w+\W+\w+/;
 
 // ---- reading the schemas ---------------------------------------------------------------------
 
@@ -243,6 +249,10 @@ describe('docs/protocol.md: errors', () => {
     expect(rows).toHaveLength(Object.keys(ERROR_CODES).length); // no code listed twice
   });
 
+  it('says what every code means', () => {
+    for (const m of rows) expect(lastCell(m.input), `the meaning of \`${m[1]}\``).toMatch(SAYS_SOMETHING);
+  });
+
   it('names every field of the error frame', () => {
     for (const name of Object.keys(objectShape(errorFrame))) expect(mentions(text, name), `\`${name}\``).toBe(true);
   });
@@ -262,6 +272,18 @@ describe('docs/protocol.md: close codes', () => {
     const documented = Object.fromEntries(rows.map((m) => [m[2], Number(m[1])]));
     expect(documented).toEqual({ ...CLOSE_CODES });
     expect(rows).toHaveLength(Object.keys(CLOSE_CODES).length);
+  });
+
+  it('says when the server uses each', () => {
+    for (const m of rows) expect(lastCell(m.input), `when \`${m[2]}\` is used`).toMatch(SAYS_SOMETHING);
+  });
+
+  it('closes sockets, anywhere on the page, only with codes of the registry', () => {
+    // "closes the socket with 1009", "is closed with 4008" (a 1006 is what clients report, not a code sent).
+    const prose = doc.replace(/\s+/g, ' ');
+    const used = [...prose.matchAll(/\bclose[sd]?\b(?: the socket)? with (\d{4})\b/g)].map((m) => Number(m[1]));
+    expect(used.length).toBeGreaterThan(0);
+    for (const code of used) expect(Object.values(CLOSE_CODES), `close code ${code}`).toContain(code);
   });
 
   it('gives the frame limit the registry has', () => {

@@ -15,10 +15,10 @@ import {
   REQUEST_SCHEMAS,
   decode,
   encode,
-  errorFrame as errorFrameSchema,
+  errorFrame,
   type Op,
 } from '../../protocol/index.ts';
-import { errorFrame } from '../../server/errors.ts';
+import { toErrorFrame } from '../../server/errors.ts';
 import { parseFrame, type ParsedFrame } from '../../server/frames.ts';
 import {
   VALID,
@@ -54,8 +54,8 @@ function checkParse(bytes: Bytes, isBinary = true): ParsedFrame {
     expect(again.data).toEqual(p.req);
   } else {
     expect(p.error.code).toBe('bad_request');
-    const frame = decode(encode(errorFrame(p.error, p.rid)));
-    expect(errorFrameSchema.safeParse(frame).success).toBe(true);
+    const frame = decode(encode(toErrorFrame(p.error, p.rid)));
+    expect(errorFrame.safeParse(frame).success).toBe(true);
   }
   return p;
 }
