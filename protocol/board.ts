@@ -25,11 +25,6 @@ export function isBoardId(board: string): boolean {
   return parseBoard(board) !== undefined;
 }
 
-/** The boards one committed score of `gameMode` counts on, in the order their rows are locked. */
-export function boardsForMode(gameMode: string): [BoardId, BoardId] {
-  return [GLOBAL_BOARD, modeBoard(gameMode)];
-}
-
 /**
  * What a board keeps per player (a spec addition, see protocol/extensions.md): the sum of their
  * scores (v1's behaviour and the default), their best single score, or their latest one.

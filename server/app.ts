@@ -1,40 +1,31 @@
 /**
- * Wires the server together: stores, rank index, handlers and the two edges on one uWS app, with
- * start-up (database creation, migrations, fail-fast connections, index rebuild) and graceful
- * shutdown. `startApp` is what main.ts runs and what tests start in-process.
+ * A server instance's lifecycle: opening the stores (database creation, migrations, fail-fast
+ * connections), building the objects (compose.ts), starting them and listening, and the ordered
+ * steps of a graceful shutdown. `startApp` is what main.ts runs and what tests start in-process.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { CLOSE_CODES, periodSuffixes, type HealthReply } from '../protocol/index.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { CLOSE_CODES } from '../protocol/index.ts';
 import { noApm, reportIndexHitRate, type Apm } from './apm.ts';
 import { parseJwks, type PublicKeys } from './auth/jwks.ts';
-import { keyring, signToken } from './auth/jwt.ts';
-import type { Config } from './config.ts';
-import { HttpEdge } from './http.ts';
-import { InstanceHeartbeat } from './index/heartbeat.ts';
-import { checkEviction } from './index/eviction.ts';
-import { IndexMaintainer } from './index/maintainer.ts';
-import { WindowCloser } from './window-closer.ts';
-import { NO_PROGRESS, type ProgressOutput } from './progress.ts';
-import { RankIndex } from './index/rank-index.ts';
-import { Inflight } from './inflight.ts';
-import { Leaderboard } from './leaderboard.ts';
-import type { Logger } from './log.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
-import { SubmitGuard } from './limits/submit-guard.ts';
-import { ModeGate, postgresModeStore } from './limits/game-modes.ts';
-import { LiveHub } from './live/hub.ts';
-import { requestHandlers } from './ops.ts';
+import { signToken } from './auth/jwt.ts';
 import { EMPTY_BOARD_CONFIG, applyBoardConfig, parseBoardConfig, type BoardConfig } from './board-config.ts';
-import { PendingUpdates } from './store/pending.ts';
-import { createRedis, createSubscriber, describeTarget, type RedisClient, type RedisTarget } from './store/redis.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { CommitEvents } from './commit-events.ts';
+import { compose } from './compose.ts';
+import type { Config } from './config.ts';
+import { checkEviction } from './index/eviction.ts';
+import type { IndexMaintainer } from './index/maintainer.ts';
+import type { RankIndex } from './index/rank-index.ts';
+import type { LiveHub } from './live/hub.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { NO_PROGRESS, type ProgressOutput } from './progress.ts';
 import { clockSkewMs, connect, ensureDatabase, withDeadline, type Sql } from './store/db.ts';
-import { SubmitPipeline } from './submit-pipeline.ts';
 import { migrate } from './store/migrate.ts';
+import { createRedis, createSubscriber, describeTarget, type RedisClient, type RedisTarget } from './store/redis.ts';
 import { uWS, type us_listen_socket } from './uws.ts';
-import { SocketEdge } from './ws.ts';
-import { BOARD_DIST, mountStatic } from './static.ts';
+import type { SocketEdge } from './ws.ts';
 
 export interface RunningApp {
   port: number;
@@ -44,6 +35,8 @@ export interface RunningApp {
   maintainer: IndexMaintainer;
   metrics: Metrics;
   live: LiveHub;
+  /** Where this instance announces what it committed. */
+  events: CommitEvents;
   sockets: SocketEdge;
   jwtSecret: string;
   /** Resolves when the start-up rebuild of the rank index has finished. */
@@ -53,9 +46,6 @@ export interface RunningApp {
 }
 
 export class StartupError extends Error {}
-
-/** How often the known game modes are re-read (each new mode is also checked when first seen). */
-const MODE_REFRESH_MS = 30_000;
 
 async function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -177,6 +167,7 @@ export async function startApp(
   }
   const publicKeys = await readJwks(config);
 
+  // 1. The stores, each checked before the next is touched.
   const boards = await readBoardConfig(config);
   const sql = await openPostgres(config, log);
   try {
@@ -192,200 +183,112 @@ export async function startApp(
     await sql.end({ timeout: 1 });
     throw err;
   }
-
-  const metrics = createMetrics();
-  const index = new RankIndex(redis, config.redisPrefix);
-  const heartbeat = new InstanceHeartbeat(redis, config.redisPrefix, log);
-  const pending = new PendingUpdates(sql, heartbeat.instanceId, log);
-  const currentPeriods = () => periodSuffixes(config.boardWindows, clock.now());
-  const maintainer = new IndexMaintainer(
-    index,
-    sql,
-    log,
-    config.indexCheckIntervalMs,
-    { rebuilt: () => metrics.rebuilds.inc(), progress },
-    heartbeat,
-    currentPeriods,
-    // A batch and its late settling take at most three deadlines: a record older than that is stale.
-    Math.max(10_000, 3 * config.pgQueryTimeoutMs),
-  );
-  let live: LiveHub | undefined = undefined;
-  const modes = new ModeGate(
-    { allowed: config.gameModes, maxBoards: config.maxBoards, refreshMs: MODE_REFRESH_MS, waitMs: config.pgQueryTimeoutMs },
-    postgresModeStore(sql, config.pgQueryTimeoutMs),
-    log,
-  );
-  await modes.start();
-  const guard = new SubmitGuard(
-    redis,
-    config.redisPrefix,
-    {
-      ratePerUser: config.submitRatePerUser,
-      burstPerUser: config.submitBurstPerUser,
-      scoreRules: config.scoreLimits,
-      rateAppliesTo: config.submitRateAppliesTo,
-      whenRedisDown: config.limitsWhenRedisDown,
-    },
-    log,
-    { unenforced: () => metrics.limitsUnenforced.inc(), refusedRedisDown: () => metrics.limitsRefused.inc() },
-    modes,
-  );
-  const writes = new SubmitPipeline({
-    sql,
-    index,
-    maintainer,
-    pending,
-    metrics,
-    log,
-    maxBatch: config.groupCommitMax,
-    maxConcurrent: config.groupCommitConcurrency,
-    queryTimeoutMs: config.pgQueryTimeoutMs,
-    windows: config.boardWindows,
-    clock,
-    onCommitted: (updates, renamed) => {
-      for (const u of updates) live?.noteChange(u.board, { userId: u.userId, total: u.total, games: u.games });
-      for (const userId of renamed) live?.noteRename(userId);
-    },
-  });
-  const leaderboard = new Leaderboard({
-    sql,
-    clock,
-    topCache: config.topCache ? (board, limit) => live?.cachedTop(board, limit) : undefined,
-    queryTimeoutMs: config.pgQueryTimeoutMs,
-    writes,
-    index,
-    maintainer,
-    log,
-    metrics,
-    guard,
-  });
-  const inflight = new Inflight();
-  const handlers = requestHandlers(leaderboard, clock);
-
-  const health = async (): Promise<HealthReply> => {
-    const probe = async (p: () => Promise<unknown>) => {
-      try {
-        await withTimeout('health probe', 1000, p());
-        return 'connected' as const;
-      } catch {
-        return 'disconnected' as const; // the probe's only job is to say whether the store answers
-      }
-    };
-    const [database, redisState] = await Promise.all([probe(() => sql`SELECT 1`), probe(() => redis.ping())]);
-    const healthy = database === 'connected' && redisState === 'connected';
-    return { status: healthy ? 'healthy' : 'unhealthy', database, redis: redisState };
-  };
-
-  const app = uWS.App();
-  const jwtSecrets = keyring(
-    [jwtSecret, ...config.jwtPreviousSecrets],
-    { leewayS: config.jwtLeewayS, maxPlayerTtlS: config.jwtMaxPlayerTtlS, audience: config.jwtAudience, issuer: config.jwtIssuer },
-    publicKeys,
-  );
-  const sockets = new SocketEdge({ config, jwtSecrets, handlers, inflight, metrics, apm, log });
-  const http = new HttpEdge({
-    jwtSecrets,
-    handlers,
-    inflight,
-    metrics,
-    apm,
-    log,
-    health,
-    limits: {
-      ratePerIp: config.httpRatePerIp,
-      burstPerIp: config.httpBurstPerIp,
-      bodyTimeoutMs: config.httpBodyTimeoutMs,
-      corsOrigins: config.corsOrigins,
-      trustProxy: config.trustProxy,
-    },
-  });
-  sockets.mount(app);
-  http.mount(app);
-  mountStatic(app, BOARD_DIST, log, (route, fn) => http.guarded(route, fn));
-  http.mountFallback(app);
-
   const subscriber = createSubscriber(redisTarget(config), redis, `${config.redisPrefix}:live`);
   subscriber.on('error', () => undefined); // the command connection already reports Redis trouble
-  const hub = new LiveHub({
-    app,
-    subscriber,
-    redisPrefix: config.redisPrefix,
-    loadTop: (board, limit) => leaderboard.topView(board, limit),
-    send: (ws, frame) => sockets.send(ws, frame),
-    metrics,
-    log,
-    clock,
-    onDiffLatency: (seconds) => {
-      metrics.diffLatency.observe(seconds);
-      apm.recordMetric('Custom/Leaderboard/DiffLatency', seconds);
-    },
-    options: {
-      tickMs: config.diffTickMs,
-      refreshMs: config.liveRefreshMs,
-      maxBacklogBytes: config.wsMaxBackpressureBytes,
-      lagTimeoutMs: config.liveLagTimeoutMs,
-      maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
-    },
-  });
-  live = hub;
-  sockets.setLive(hub);
-  hub.start();
+
+  // 2. The objects (compose.ts: no I/O), then what they start, in order.
+  const s = compose(config, { sql, redis, subscriber }, { log, apm, clock, progress, jwtSecret, publicKeys });
+  await s.modes.start();
+  s.hub.start();
   const stopHitRate = reportIndexHitRate(
     apm,
     async () => {
-      const { values } = await metrics.indexReads.get();
+      const { values } = await s.metrics.indexReads.get();
       const of = (source: string) => values.find((v) => v.labels.source === source)?.value ?? 0;
       return { redis: of('redis') + of('memory'), postgres: of('postgres') };
     },
     10_000,
   );
-
   // Before the first commit can happen: a pending record's owner must be seen alive.
-  await heartbeat.start();
-  const listenSocket = await listen(app, config.host, config.port);
+  await s.heartbeat.start();
+  const listenSocket = await listen(s.app, config.host, config.port);
   const port = uWS.us_socket_local_port(listenSocket);
   log.info({ host: config.host, port }, 'listening');
 
-  maintainer.start();
+  s.maintainer.start();
   // Ended periods are written out as rows (a grace of a deadline after their end); not awaited:
   // a first close after a long stop scans the all-time rows once.
-  const closer = new WindowCloser({ sql, clock, log, windows: config.boardWindows, graceMs: config.pgQueryTimeoutMs + 1000 });
-  const closerStarted = closer.start();
+  const closerStarted = s.closer.start();
   // Reads are served while the index rebuilds: untrusted boards fall back to PostgreSQL.
-  const indexReady = maintainer.recover(config.pgQueryTimeoutMs).then(
-    () => log.info({ pending: maintainer.pendingBoards.length }, 'rank index ready'),
+  const indexReady = s.maintainer.recover(config.pgQueryTimeoutMs).then(
+    () => log.info({ pending: s.maintainer.pendingBoards.length }, 'rank index ready'),
     (err: unknown) => log.error({ err }, 'start-up rebuild of the rank index failed; the periodic check will retry'),
   );
 
+  // 3. Shutdown, step by step in this order; each step runs once its predecessors have ended.
+  const shutdown: { step: string; run: () => Promise<void> | void }[] = [
+    {
+      step: 'stop accepting',
+      run: () => {
+        s.sockets.stopAccepting();
+        s.http.stop();
+        uWS.us_listen_socket_close(listenSocket);
+      },
+    },
+    {
+      step: 'finish requests in flight',
+      run: async () => {
+        if (!(await s.inflight.drain(config.shutdownTimeoutMs))) log.warn({ inflight: s.inflight.size }, 'shutdown deadline passed with requests in flight');
+      },
+    },
+    { step: 'close sockets', run: () => s.sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down') },
+    { step: 'stop live push', run: () => s.hub.stop() },
+    {
+      // Batches still committing finish (or reach their deadline) and clear their pending rows;
+      // what is left after that stays recorded for another instance.
+      step: 'settle submit batches',
+      run: async () => {
+        if (!(await s.writes.idle(config.pgQueryTimeoutMs))) log.warn('shutdown with submit batches still settling; their boards are left to other instances');
+      },
+    },
+    {
+      step: 'stop background work',
+      run: async () => {
+        s.modes.stop();
+        stopHitRate();
+        await s.maintainer.stop();
+        await closerStarted;
+        await s.closer.stop();
+      },
+    },
+    {
+      // Bounded: records whose delete does not get through only cost another instance a rebuild.
+      step: 'clear applied index records',
+      run: () =>
+        withDeadline(s.pending.flush(), config.pgQueryTimeoutMs).catch((err: unknown) => log.warn({ err }, 'could not clear applied index updates at shutdown')),
+    },
+    { step: 'stop heartbeat', run: () => s.heartbeat.stop() },
+    {
+      step: 'close stores',
+      run: async () => {
+        await sql.end({ timeout: 5 });
+        redis.disconnect();
+        subscriber.disconnect();
+        // close() exists in the native 20.30 binary but is missing from its type declarations.
+        (s.app as unknown as { close(): void }).close();
+      },
+    },
+  ];
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      log.info({ inflight: inflight.size }, 'shutting down');
-      sockets.stopAccepting();
-      http.stop();
-      uWS.us_listen_socket_close(listenSocket);
-      const finished = await inflight.drain(config.shutdownTimeoutMs);
-      if (!finished) log.warn({ inflight: inflight.size }, 'shutdown deadline passed with requests in flight');
-      sockets.closeAll(CLOSE_CODES.going_away, 'server shutting down');
-      hub.stop();
-      // Batches still committing finish (or reach their deadline) and clear their pending rows;
-      // what is left after that stays recorded for another instance.
-      if (!(await writes.idle(config.pgQueryTimeoutMs))) log.warn('shutdown with submit batches still settling; their boards are left to other instances');
-      modes.stop();
-      stopHitRate();
-      await maintainer.stop();
-      await closerStarted;
-      await closer.stop();
-      // Bounded: records whose delete does not get through only cost another instance a rebuild.
-      await withDeadline(pending.flush(), config.pgQueryTimeoutMs).catch((err: unknown) => log.warn({ err }, 'could not clear applied index updates at shutdown'));
-      await heartbeat.stop();
-      await sql.end({ timeout: 5 });
-      redis.disconnect();
-      subscriber.disconnect();
-      // close() exists in the native 20.30 binary but is missing from its type declarations.
-      (app as unknown as { close(): void }).close();
+      log.info({ inflight: s.inflight.size }, 'shutting down');
+      for (const { run } of shutdown) await run();
       log.info('shut down');
     })());
 
-  return { port, sql, redis, index, maintainer, metrics, live: hub, sockets, jwtSecret, indexReady, close };
+  return {
+    port,
+    sql,
+    redis,
+    index: s.index,
+    maintainer: s.maintainer,
+    metrics: s.metrics,
+    live: s.hub,
+    events: s.events,
+    sockets: s.sockets,
+    jwtSecret,
+    indexReady,
+    close,
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * The leaderboard operations: a submit commits to PostgreSQL, then updates the rank index; reads
- * come from the index and fall back to PostgreSQL whenever it cannot answer. Handlers get valid,
- * typed requests and return typed replies; they never see bytes or transports.
+ * come from the index and fall back to PostgreSQL whenever it cannot answer (board-reads.ts).
+ * Handlers get valid, typed requests and return typed replies; they never see bytes or transports.
  */
 import {
   GLOBAL_BOARD,
@@ -27,30 +27,23 @@ import {
 } from '../protocol/index.ts';
 import { ArrivalOrder } from './arrival-order.ts';
 import { assertMaySubmit, type Principal } from './auth/policy.ts';
-import { AppError, notFound, unavailable } from './errors.ts';
-import type { IndexMaintainer } from './index/maintainer.ts';
-import { UNTRUSTED, type RankIndex, type Untrusted } from './index/rank-index.ts';
+import type { BoardReads } from './board-reads.ts';
+import { AppError, notFound } from './errors.ts';
+import { UNTRUSTED } from './index/rank-index.ts';
 import type { SubmitOutcome } from './limits/game-modes.ts';
 import type { Admitted, SubmitGuard } from './limits/submit-guard.ts';
 import type { Committed, SubmitPipeline } from './submit-pipeline.ts';
-import type { Clock } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { isConnectionError, withDeadline, type Sql } from './store/db.ts';
 import * as db from './store/scores.ts';
 
 export interface LeaderboardDeps {
-  sql: Sql;
-  /** Which periods are current (their boards are served from the index). */
-  clock: Clock;
+  /** Reads from the rank index, or PostgreSQL when it cannot answer (see board-reads.ts). */
+  reads: BoardReads;
   /** The live views' top rows when known current (see LiveHub.cachedTop). */
   topCache?: (board: string, limit: number) => Entry[] | undefined;
-  /** A PostgreSQL call without an answer by then fails as `unavailable`. */
-  queryTimeoutMs: number;
   /** The batched write path (see submit-pipeline.ts). */
   writes: SubmitPipeline;
-  index: RankIndex;
-  maintainer: IndexMaintainer;
   log: Logger;
   metrics: Metrics;
   /** Admission of submits (game modes, score caps, per-user rate); none in tools that only read. */
@@ -59,8 +52,11 @@ export interface LeaderboardDeps {
 
 export class Leaderboard {
   private readonly arrivals = new ArrivalOrder<number>();
+  private readonly r: BoardReads;
 
-  constructor(private readonly d: LeaderboardDeps) {}
+  constructor(private readonly d: LeaderboardDeps) {
+    this.r = d.reads;
+  }
 
   async submit(req: SubmitRequest, principal: Principal): Promise<SubmitReply> {
     assertMaySubmit(principal, req.user_id);
@@ -107,7 +103,7 @@ export class Leaderboard {
    * in every case and look-alike (name keys, sql/001) keeps working. Only reserved-looking names pay this.
    */
   private async keepsName(userId: number, name: string): Promise<boolean> {
-    return (await this.db('username_of', () => db.usernameOf(this.d.sql, userId))) === name;
+    return (await this.r.db('username_of', () => db.usernameOf(this.r.sql, userId))) === name;
   }
 
   /**
@@ -117,7 +113,7 @@ export class Leaderboard {
   private async committedRetry(req: SubmitRequest): Promise<SubmitReply | undefined> {
     if (req.submission_id === undefined) return undefined;
     try {
-      const totals = await this.db('committed_submission', () => db.committedTotals(this.d.sql, req.user_id, req.submission_id!));
+      const totals = await this.r.db('committed_submission', () => db.committedTotals(this.r.sql, req.user_id, req.submission_id!));
       if (!totals) return undefined;
       const ranked = await this.submitRank(req.user_id, totals.total_score, true);
       return {
@@ -135,19 +131,19 @@ export class Leaderboard {
   }
 
   async rank(req: RankRequest): Promise<RankReply> {
-    const userId = req.user_id ?? (await this.db('user_by_name', () => db.userIdByName(this.d.sql, req.username!)));
+    const userId = req.user_id ?? (await this.r.db('user_by_name', () => db.userIdByName(this.r.sql, req.username!)));
     if (userId === undefined) throw notFound(`no user named "${req.username}"`);
-    const fromIndex = await this.read('rank', req.board, () => this.d.index.rank(req.board, userId));
+    const fromIndex = await this.r.read('rank', req.board, () => this.r.index.rank(req.board, userId));
     let entry: Entry;
     let totalPlayers: number;
     if (fromIndex !== UNTRUSTED) {
       if (!fromIndex) throw this.notOnBoard(userId, req.board);
       ({ entry, totalPlayers } = fromIndex);
     } else {
-      const row = await this.db('user_on_board', () => db.userOnBoard(this.d.sql, req.board, userId));
+      const row = await this.r.db('user_on_board', () => db.userOnBoard(this.r.sql, req.board, userId));
       if (!row) throw this.notOnBoard(userId, req.board);
-      const [rank, size] = await this.db('rank_and_size', () =>
-        Promise.all([db.rankOfTotal(this.d.sql, req.board, row.total_score), db.boardSize(this.d.sql, req.board)]),
+      const [rank, size] = await this.r.db('rank_and_size', () =>
+        Promise.all([db.rankOfTotal(this.r.sql, req.board, row.total_score), db.boardSize(this.r.sql, req.board)]),
       );
       entry = { ...row, rank };
       totalPlayers = size;
@@ -166,35 +162,28 @@ export class Leaderboard {
 
   async top(req: TopRequest): Promise<TopReply> {
     // Only while this instance would read the index itself.
-    if (this.d.topCache && this.indexServes(req.board)) {
+    if (this.d.topCache && this.r.indexServes(req.board)) {
       const cached = this.d.topCache(req.board, req.limit);
       if (cached) {
         this.d.metrics.indexReads.inc({ source: 'memory' });
         return { board: req.board, entries: cached };
       }
     }
-    return { board: req.board, entries: (await this.topView(req.board, req.limit)).entries };
-  }
-
-  /** The top rows and, when they came from the index, its generation (live feeds watch it change). */
-  async topView(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string | undefined }> {
-    const fromIndex = await this.read('top', board, () => this.d.index.top(board, limit));
-    if (fromIndex !== UNTRUSTED) return fromIndex;
-    return { entries: await this.db('top', () => db.top(this.d.sql, board, limit)), epoch: undefined };
+    return { board: req.board, entries: (await this.r.topView(req.board, req.limit)).entries };
   }
 
   async around(req: AroundRequest): Promise<AroundReply> {
-    const fromIndex = await this.read('around', req.board, () => this.d.index.around(req.board, req.user_id, req.radius));
+    const fromIndex = await this.r.read('around', req.board, () => this.r.index.around(req.board, req.user_id, req.radius));
     const entries =
-      fromIndex !== UNTRUSTED ? fromIndex : await this.db('around', () => db.around(this.d.sql, req.board, req.user_id, req.radius));
+      fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('around', () => db.around(this.r.sql, req.board, req.user_id, req.radius));
     if (!entries) throw this.notOnBoard(req.user_id, req.board);
     return { board: req.board, entries };
   }
 
   /** Addition to v1: the listed users' entries in listing order, and those not on the board. */
   async ranks(req: RanksRequest): Promise<RanksReply> {
-    const fromIndex = await this.read('ranks', req.board, () => this.d.index.ranks(req.board, req.user_ids));
-    const entries = fromIndex !== UNTRUSTED ? fromIndex : await this.db('ranks', () => db.ranks(this.d.sql, req.board, req.user_ids));
+    const fromIndex = await this.r.read('ranks', req.board, () => this.r.index.ranks(req.board, req.user_ids));
+    const entries = fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('ranks', () => db.ranks(this.r.sql, req.board, req.user_ids));
     const found = new Set(entries.map((e) => e.user_id));
     return { board: req.board, entries, missing: req.user_ids.filter((id) => !found.has(id)) };
   }
@@ -205,8 +194,8 @@ export class Leaderboard {
    */
   async page(req: PageRequest): Promise<PageReply> {
     const n = req.limit + 1;
-    const fromIndex = await this.read('page', req.board, () => this.d.index.page(req.board, req.after, n));
-    const rows = fromIndex !== UNTRUSTED ? fromIndex : await this.db('page', () => db.page(this.d.sql, req.board, req.after, n));
+    const fromIndex = await this.r.read('page', req.board, () => this.r.index.page(req.board, req.after, n));
+    const rows = fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('page', () => db.page(this.r.sql, req.board, req.after, n));
     const entries = rows.slice(0, req.limit);
     const last = entries[entries.length - 1];
     const next = rows.length > req.limit && last ? { total_score: last.total_score, user_id: last.user_id } : null;
@@ -215,12 +204,12 @@ export class Leaderboard {
 
   /** `global` first, then every mode board in name order (each also has its window boards). */
   async boards(): Promise<{ boards: string[] }> {
-    const all = await this.db('boards', () => db.listFamilies(this.d.sql));
+    const all = await this.r.db('boards', () => db.listFamilies(this.r.sql));
     return { boards: [GLOBAL_BOARD, ...all.filter((b) => b !== GLOBAL_BOARD)] };
   }
 
   async history(req: HistoryRequest): Promise<HistoryReply> {
-    const reply = await this.db('history', () => db.history(this.d.sql, req.user_id, req.limit, req.offset));
+    const reply = await this.r.db('history', () => db.history(this.r.sql, req.user_id, req.limit, req.offset));
     if (!reply) throw notFound(`user ${req.user_id} has no committed score`);
     return reply;
   }
@@ -236,54 +225,9 @@ export class Leaderboard {
    */
   private async submitRank(userId: number, total: number, duplicate: boolean): Promise<{ rank: number; exact: boolean }> {
     if (duplicate) {
-      const fromIndex = await this.read('rank', GLOBAL_BOARD, () => this.d.index.rank(GLOBAL_BOARD, userId));
+      const fromIndex = await this.r.read('rank', GLOBAL_BOARD, () => this.r.index.rank(GLOBAL_BOARD, userId));
       if (fromIndex !== UNTRUSTED && fromIndex && fromIndex.entry.total_score === total) return { rank: fromIndex.entry.rank, exact: true };
     }
-    return this.db('rank_of_total', () => db.rankOfTotalCapped(this.d.sql, GLOBAL_BOARD, total, SUBMIT_RANK_COUNT_CAP));
-  }
-
-  /**
-   * Whether reads of `board` may go to the index: Redis connected, the board not known stale here,
-   * and not a past period (those are served from PostgreSQL alone; their index keys expire).
-   */
-  private indexServes(board: string): boolean {
-    return this.d.index.connected && !this.d.maintainer.isDirty(board) && isLiveBoard(board, this.d.clock.now());
-  }
-
-  /** Runs an index read; UNTRUSTED (and a rebuild request) when the index cannot answer for the board. */
-  private async read<T>(call: string, board: string, fn: () => Promise<T | Untrusted>): Promise<T | Untrusted> {
-    if (!this.indexServes(board)) {
-      this.d.metrics.indexReads.inc({ source: 'postgres' });
-      return UNTRUSTED;
-    }
-    try {
-      const v = await this.timed('redis', call, fn);
-      if (v === UNTRUSTED) this.d.maintainer.request(board);
-      this.d.metrics.indexReads.inc({ source: v === UNTRUSTED ? 'postgres' : 'redis' });
-      return v;
-    } catch (err) {
-      this.d.log.warn({ err, board }, 'rank index read failed; answering from PostgreSQL');
-      this.d.metrics.indexReads.inc({ source: 'postgres' });
-      return UNTRUSTED;
-    }
-  }
-
-  /** Runs PostgreSQL work; an unreachable or stalled database becomes `unavailable`. */
-  private async db<T>(call: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await this.timed('postgres', call, () => withDeadline(fn(), this.d.queryTimeoutMs));
-    } catch (err) {
-      if (isConnectionError(err)) throw unavailable('the database is unavailable; retry later', err);
-      throw err;
-    }
-  }
-
-  private async timed<T>(store: 'postgres' | 'redis', call: string, fn: () => Promise<T>): Promise<T> {
-    const end = this.d.metrics.storeDuration.startTimer({ store, call });
-    try {
-      return await fn();
-    } finally {
-      end();
-    }
+    return this.r.db('rank_of_total', () => db.rankOfTotalCapped(this.r.sql, GLOBAL_BOARD, total, SUBMIT_RANK_COUNT_CAP));
   }
 }

@@ -1,5 +1,7 @@
-/** What the server keeps per WebSocket connection. */
+/** What the server keeps per WebSocket connection, and how a frame is sent on one. */
+import { CLOSE_CODES, encode } from '../protocol/index.ts';
 import type { Principal } from './auth/policy.ts';
+import type { Logger } from './log.ts';
 import type { TokenBucket } from './limits/token-bucket.ts';
 import type { WebSocket } from './uws.ts';
 
@@ -25,3 +27,19 @@ export interface LiveGroupRef {
 }
 
 export type Socket = WebSocket<SocketData>;
+
+/**
+ * Sends one frame; a frame dropped for backpressure means the client will never see it (a reply
+ * lost, or a gap in a live stream), so the socket is closed as a slow consumer.
+ */
+export function sendFrame(ws: Socket, frame: object, log: Logger): void {
+  const u = ws.getUserData();
+  if (u.closed) return;
+  const bytes = encode(frame);
+  ws.cork(() => {
+    if (ws.send(bytes, true) === 2) {
+      log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
+      ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
+    }
+  });
+}

@@ -9,6 +9,7 @@
 import { GLOBAL_BOARD, SUBMIT_RANK_COUNT_CAP, defaultUsername, modeBoard, periodSuffixes, type SubmitRequest, type Window } from '../protocol/index.ts';
 import type { Clock } from './clock.ts';
 import { Batcher } from './batcher.ts';
+import type { CommitEvents } from './commit-events.ts';
 import { AppError, unavailable } from './errors.ts';
 import type { IndexMaintainer } from './index/maintainer.ts';
 import type { ApplyOutcome, IndexUpdate, NameUpdate, RankIndex } from './index/rank-index.ts';
@@ -37,8 +38,8 @@ export interface SubmitPipelineDeps {
   pending?: PendingUpdates;
   metrics: Metrics;
   log: Logger;
-  /** Committed updates applied (or not) to the index, and the users whose name changed. */
-  onCommitted?: (updates: readonly IndexUpdate[], renamed: readonly number[]) => void;
+  /** Where committed updates (applied to the index or not) and renames are announced. */
+  events?: CommitEvents;
   maxBatch: number;
   maxConcurrent: number;
   queryTimeoutMs: number;
@@ -200,7 +201,7 @@ export class SubmitPipeline {
     const { outcomes, renamed, ok } = all.length > 0 ? await this.applyToIndex(all, names) : { outcomes: [], renamed: [], ok: true };
     if (all.length > 0) {
       this.d.metrics.submits.inc(perReq.filter((u) => u.length > 0).length);
-      this.d.onCommitted?.(all, renamed);
+      this.d.events?.committed(all, renamed);
     }
     return { perReq, outcomes, complete: ok && !unknown };
   }

@@ -6,7 +6,7 @@
 import {
   CLOSE_CODES,
   MAX_FRAME_BYTES,
-  encode,
+  SERVER_OPS,
   type SubscribeRequest,
   type UnsubscribeRequest,
 } from '../protocol/index.ts';
@@ -15,8 +15,8 @@ import { verifyWithAny, type Keyring } from './auth/jwt.ts';
 import { upgradeToken } from './auth/upgrade-token.ts';
 import { isTrusted, type Principal } from './auth/policy.ts';
 import type { Config } from './config.ts';
-import { AppError, errorFrame, httpErrorBody, toAppError } from './errors.ts';
-import { statusLine } from './http-exchange.ts';
+import { AppError, toErrorFrame } from './errors.ts';
+import { refuseUpgrade } from './http-exchange.ts';
 import { parseFrame } from './frames.ts';
 import type { Inflight } from './inflight.ts';
 import type { Logger } from './log.ts';
@@ -25,7 +25,8 @@ import { ConnectionGuard, clientAddress } from './limits/connection-guard.ts';
 import { TokenBucket } from './limits/token-bucket.ts';
 import type { LiveHub } from './live/hub.ts';
 import { isLiveOp, type Handlers, type OpContext } from './ops.ts';
-import type { Socket, SocketData } from './socket.ts';
+import { endFailedRequest } from './request-end.ts';
+import { sendFrame, type Socket, type SocketData } from './socket.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from './uws.ts';
 
 
@@ -38,6 +39,8 @@ export interface SocketEdgeDeps {
   metrics: Metrics;
   apm: Apm;
   log: Logger;
+  /** Live push: subscriptions and their sockets' drain and close. */
+  live: LiveHub;
 }
 
 /**
@@ -54,22 +57,12 @@ const UWS_BACKPRESSURE_MARGIN = 256 * 1024;
 /** The window in which WS_ABUSE_CLOSE_AFTER rate_limited replies close a socket. */
 const ABUSE_WINDOW_MS = 10_000;
 
-function refuseUpgrade(res: HttpResponse, err: AppError): void {
-  res.cork(() => {
-    res.writeStatus(statusLine(err.status)).writeHeader('content-type', 'application/json');
-    if (err.retryAfterMs !== undefined) res.writeHeader('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
-    res.end(JSON.stringify(httpErrorBody(err)));
-  });
-}
-
 export class SocketEdge {
   readonly sockets = new Set<Socket>();
   private nextId = 1;
   private accepting = true;
   private readonly guard: ConnectionGuard;
   private readonly sweeper: NodeJS.Timeout;
-  /** Set once the live hub exists (it needs the app this edge is mounted on). */
-  private liveHub: LiveHub | undefined;
 
   constructor(private readonly d: SocketEdgeDeps) {
     const c = d.config;
@@ -95,9 +88,7 @@ export class SocketEdge {
           this.upgrade(res, req, context);
         } catch (err) {
           // Never into uWS, which would end the process (see HttpEdge.guarded).
-          this.d.log.error({ err }, 'websocket upgrade failed');
-          recordRequest(this.d.metrics, 'upgrade', 'ws', 'internal');
-          refuseUpgrade(res, toAppError(err));
+          refuseUpgrade(res, endFailedRequest(this.d, { op: 'upgrade', transport: 'ws', kind: { fault: 'websocket upgrade failed' } }, err));
         }
       },
       open: (ws) => {
@@ -111,17 +102,16 @@ export class SocketEdge {
         try {
           this.onMessage(ws, message, isBinary);
         } catch (err) {
-          this.d.log.error({ err, socket: ws.getUserData().id }, 'frame handling failed');
-          recordRequest(this.d.metrics, 'invalid', 'ws', 'internal');
-          this.send(ws, errorFrame(toAppError(err), undefined));
+          const ids = { socket: ws.getUserData().id };
+          this.send(ws, toErrorFrame(endFailedRequest(this.d, { op: 'invalid', transport: 'ws', ids, kind: { fault: 'frame handling failed' } }, err), undefined));
         }
       },
-      drain: (ws) => this.liveHub?.onDrain(ws),
+      drain: (ws) => this.d.live.onDrain(ws),
       close: (ws, code) => {
         const u = ws.getUserData();
         u.closed = true;
         this.guard.closed(u.ip);
-        this.liveHub?.onClose(ws);
+        this.d.live.onClose(ws);
         this.sockets.delete(ws);
         this.d.metrics.sockets.dec();
         this.d.log.info({ socket: u.id, code, subscriptions: u.subs.size }, 'socket closed');
@@ -187,10 +177,6 @@ export class SocketEdge {
     res.upgrade<SocketData>(data, key, given.protocol, extensions, context);
   }
 
-  setLive(hub: LiveHub): void {
-    this.liveHub = hub;
-  }
-
   /** Stops accepting new sockets (upgrades get 503). */
   stopAccepting(): void {
     this.accepting = false;
@@ -212,15 +198,13 @@ export class SocketEdge {
     const started = performance.now();
     const parsed = parseFrame(new Uint8Array(message), isBinary);
     if (!parsed.ok) {
-      recordRequest(this.d.metrics, 'invalid', 'ws', parsed.error.code);
-      this.send(ws, errorFrame(parsed.error, parsed.rid));
+      this.send(ws, toErrorFrame(endFailedRequest(this.d, { op: 'invalid', transport: 'ws', kind: 'refused' }, parsed.error), parsed.rid));
       return;
     }
     const { op, rid, req } = parsed;
     const limited = this.rateLimit(ws, started);
     if (limited) {
-      recordRequest(this.d.metrics, op, 'ws', limited.code);
-      this.send(ws, errorFrame(limited, rid));
+      this.send(ws, toErrorFrame(endFailedRequest(this.d, { op, transport: 'ws', kind: 'refused' }, limited), rid));
       return;
     }
     const ctx: OpContext = { principal: ws.getUserData().principal };
@@ -232,14 +216,11 @@ export class SocketEdge {
       work.then(
         (payload) => {
           recordRequest(this.d.metrics, op, 'ws', 'ok', started);
-          if (payload) this.send(ws, { ...payload, op: op === 'ping' ? 'pong' : op, ...(rid === undefined ? {} : { rid }) });
+          if (payload) this.send(ws, { ...payload, op: op === 'ping' ? SERVER_OPS.pong : op, ...(rid === undefined ? {} : { rid }) });
         },
         (err: unknown) => {
-          const e = toAppError(err);
-          if (e.code === 'internal') this.d.log.error({ err, op, socket: ws.getUserData().id, rid }, 'request failed');
-          else this.d.log.debug({ code: e.code, op, socket: ws.getUserData().id, rid }, e.message);
-          recordRequest(this.d.metrics, op, 'ws', e.code, started);
-          this.send(ws, errorFrame(e, rid));
+          const ids = { op, socket: ws.getUserData().id, rid };
+          this.send(ws, toErrorFrame(endFailedRequest(this.d, { op, transport: 'ws', started, ids, kind: 'failed' }, err), rid));
         },
       ),
     );
@@ -264,24 +245,15 @@ export class SocketEdge {
   }
 
   private async live(ws: Socket, op: 'subscribe' | 'unsubscribe', rid: number | undefined, req: unknown): Promise<object | undefined> {
-    const live = this.liveHub;
-    if (!live) throw new AppError('unavailable', 'live push is not ready');
+    const live = this.d.live;
     if (op === 'unsubscribe') return live.unsubscribe(ws, req as UnsubscribeRequest);
     await live.subscribe(ws, rid, req as SubscribeRequest);
     return undefined;
   }
 
 
-  /** Sends one frame; a reply dropped for backpressure means the client will never see it, so the socket is closed. */
+  /** Sends one frame (see sendFrame: a frame dropped for backpressure closes the socket). */
   send(ws: Socket, frame: object): void {
-    const u = ws.getUserData();
-    if (u.closed) return;
-    const bytes = encode(frame);
-    ws.cork(() => {
-      if (ws.send(bytes, true) === 2) {
-        this.d.log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
-        ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
-      }
-    });
+    sendFrame(ws, frame, this.d.log);
   }
 }
