@@ -2,7 +2,7 @@
  * The bench's front door: `npm run bench -- [scenario ...] [--quick] [--runs N] [--duration S]
  * [--warmup S] [--threads N] [--no-baselines] [--<option> value ...]`.
  *
- * Scenarios: submit, submit-rate, rank, top, fanout, idle, rebuild, http, peer-submit,
+ * Scenarios: submit, submit-rate, ping, rank, top, fanout, idle, rebuild, http, peer-submit,
  * peer-fanout (default: all). Baselines (pgbench, redis-benchmark) are measured in the same run.
  * Writes a table to the terminal, JSON and an HTML report to bench/results/. On a terminal (outside
  * CI) stderr shows scenario i of n, its runs done and its time so far.
@@ -24,12 +24,13 @@ import { http } from './scenarios/http.ts';
 import { idle } from './scenarios/idle.ts';
 import { peerFanout, peerSubmit } from './scenarios/peer.ts';
 import { rebuild } from './scenarios/rebuild.ts';
-import { rankClosed, submitClosed, submitRate, topClosed } from './scenarios/socket-requests.ts';
+import { pingClosed, rankClosed, submitClosed, submitRate, topClosed } from './scenarios/socket-requests.ts';
 import { judge, type Baselines } from './targets.ts';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   submit: submitClosed,
   'submit-rate': submitRate,
+  ping: pingClosed,
   rank: rankClosed,
   top: topClosed,
   fanout,

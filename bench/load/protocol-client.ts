@@ -4,8 +4,11 @@
  */
 import { encode } from '../../protocol/index.ts';
 
-/** `leader`: submit number `seq` makes a new user with score leaderBase + seq, a new leader each time. */
-export type LoadOp = 'submit' | 'rank' | 'top' | 'around' | 'leader';
+/**
+ * `leader`: submit number `seq` makes a new user with score leaderBase + seq, a new leader each time.
+ * `ping`: the cheapest request there is, the ceiling for every other op on the same sockets.
+ */
+export type LoadOp = 'submit' | 'rank' | 'top' | 'around' | 'leader' | 'ping';
 
 export interface RequestMix {
   op: LoadOp;
@@ -36,6 +39,8 @@ export function makeFrame(mix: RequestMix, rid: number, rand: () => number, uniq
       return encode({ op: 'around', rid, user_id, radius: 5 });
     case 'top':
       return encode({ op: 'top', rid, limit: 10 });
+    case 'ping':
+      return encode({ op: 'ping', rid });
   }
 }
 

@@ -96,6 +96,8 @@ export const rankClosed = (ctx: BenchContext) => {
   const users = opt(ctx, 'users', 100_000, 2000);
   return closedLoop(ctx, 'rank', 'rank', users, users, 1);
 };
+/** The server's own ceiling on these sockets: `ping` does no I/O beyond the socket. */
+export const pingClosed = (ctx: BenchContext) => closedLoop(ctx, 'ping', 'ping', 1000, 0, 1);
 export const topClosed = (ctx: BenchContext) => {
   const users = opt(ctx, 'users', 100_000, 2000);
   return closedLoop(ctx, 'top', 'top', users, users, 1);
