@@ -123,13 +123,14 @@ export function isCurrentPeriodAlias(board: string): boolean {
 }
 
 /**
- * True when the board is all-time, or its period is the one holding `ms`: the boards the rank
- * index serves. Boards of past (and future) periods are served from PostgreSQL.
+ * The boards the rank index serves at `ms` when it keeps the windows `windows`: all-time boards,
+ * and each kept window's current period (its id with the period, or the alias without). Boards of
+ * past and future periods, and of windows not kept, are served from PostgreSQL.
  */
-export function isLiveBoard(board: string, ms: number): boolean {
+export function isIndexedBoard(board: string, windows: readonly Window[], ms: number): boolean {
   const b = parseBoard(board);
   if (!b?.window) return b !== undefined;
-  return b.period === undefined || b.period === periodKey(b.window, ms);
+  return windows.includes(b.window) && (b.period === undefined || b.period === periodKey(b.window, ms));
 }
 
 /** The suffixes (`:daily:2026-11-30`, ...) of the periods holding `ms`, for the given windows. */

@@ -4,11 +4,11 @@
  * PostgreSQL answers whenever it cannot. Shared by the operations (leaderboard.ts) and the live
  * views (live/), which re-read the top rows of the boards they show.
  */
-import { isLiveBoard, type Entry } from '../protocol/index.ts';
-import type { Clock } from './clock.ts';
+import type { Entry } from '../protocol/index.ts';
 import { unavailable } from './errors.ts';
-import type { IndexMaintainer } from './index/maintainer.ts';
-import { UNTRUSTED, type RankIndex, type Untrusted } from './index/rank-index.ts';
+import type { IndexMaintainer } from './rank-index/maintainer.ts';
+import type { ServedBoards } from './rank-index/served-boards.ts';
+import { UNTRUSTED, type RankIndex, type Untrusted } from './rank-index/rank-index.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { isConnectionError, withDeadline, type Sql } from './store/db.ts';
@@ -18,8 +18,8 @@ export interface BoardReadsDeps {
   sql: Sql;
   index: RankIndex;
   maintainer: IndexMaintainer;
-  /** Which periods are current (their boards are served from the index). */
-  clock: Clock;
+  /** Which boards the index serves (all-time ones and the current periods'). */
+  served: ServedBoards;
   /** A PostgreSQL call without an answer by then fails as `unavailable`. */
   queryTimeoutMs: number;
   log: Logger;
@@ -47,7 +47,7 @@ export class BoardReads {
    * and not a past period (those are served from PostgreSQL alone; their index keys expire).
    */
   indexServes(board: string): boolean {
-    return this.index.connected && !this.d.maintainer.isDirty(board) && isLiveBoard(board, this.d.clock.now());
+    return this.index.connected && !this.d.maintainer.isDirty(board) && this.d.served.has(board);
   }
 
   /** Runs an index read; UNTRUSTED (and a rebuild request) when the index cannot answer for the board. */

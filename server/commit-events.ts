@@ -5,7 +5,7 @@
  * late-binding them to each other. Other instances' commits reach the hub through Redis pub/sub
  * (live/board-link.ts), not through here.
  */
-import type { ChangeNotice } from './index/keys.ts';
+import type { ChangeNotice } from './rank-index/keys.ts';
 
 export interface CommitListener {
   /** A committed change of one user's row on `board` (its total and games after the commit). */

@@ -14,9 +14,10 @@ import type { Clock } from './clock.ts';
 import { CommitEvents } from './commit-events.ts';
 import type { Config } from './config.ts';
 import { HttpEdge } from './http.ts';
-import { InstanceHeartbeat } from './index/heartbeat.ts';
-import { IndexMaintainer } from './index/maintainer.ts';
-import { RankIndex } from './index/rank-index.ts';
+import { InstanceHeartbeat } from './rank-index/heartbeat.ts';
+import { IndexMaintainer } from './rank-index/maintainer.ts';
+import { RankIndex } from './rank-index/rank-index.ts';
+import { ServedBoards } from './rank-index/served-boards.ts';
 import { Inflight } from './inflight.ts';
 import { Leaderboard } from './leaderboard.ts';
 import { ModeGate, postgresModeStore } from './limits/game-modes.ts';
@@ -35,7 +36,6 @@ import { SubmitPipeline } from './submit-pipeline.ts';
 import { uWS, type TemplatedApp } from './uws.ts';
 import { WindowCloser } from './window-closer.ts';
 import { SocketEdge } from './ws.ts';
-import { periodSuffixes } from '../protocol/index.ts';
 
 /** How often the known game modes are re-read (each new mode is also checked when first seen). */
 const MODE_REFRESH_MS = 30_000;
@@ -83,6 +83,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
   const index = new RankIndex(redis, config.redisPrefix);
   const heartbeat = new InstanceHeartbeat(redis, config.redisPrefix, log);
   const pending = new PendingUpdates(sql, heartbeat.instanceId, log);
+  const served = new ServedBoards(config.boardWindows, () => clock.now());
   const maintainer = new IndexMaintainer(
     index,
     sql,
@@ -90,7 +91,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
     config.indexCheckIntervalMs,
     { rebuilt: () => metrics.rebuilds.inc(), progress: o.progress },
     heartbeat,
-    () => periodSuffixes(config.boardWindows, clock.now()),
+    served,
     // A batch and its late settling take at most three deadlines: a record older than that is stale.
     Math.max(10_000, 3 * config.pgQueryTimeoutMs),
   );
@@ -128,7 +129,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
     windows: config.boardWindows,
     clock,
   });
-  const reads = new BoardReads({ sql, index, maintainer, clock, queryTimeoutMs: config.pgQueryTimeoutMs, log, metrics });
+  const reads = new BoardReads({ sql, index, maintainer, served, queryTimeoutMs: config.pgQueryTimeoutMs, log, metrics });
 
   const app = uWS.App();
   const hub = new LiveHub({

@@ -6,7 +6,7 @@
 import {
   GLOBAL_BOARD,
   SUBMIT_RANK_COUNT_CAP,
-  isLiveBoard,
+
   mayUseUsername,
   percentile,
   type AroundReply,
@@ -29,7 +29,7 @@ import { ArrivalOrder } from './arrival-order.ts';
 import { assertMaySubmit, type Principal } from './auth/policy.ts';
 import type { BoardReads } from './board-reads.ts';
 import { AppError, notFound } from './errors.ts';
-import { UNTRUSTED } from './index/rank-index.ts';
+import { UNTRUSTED } from './rank-index/rank-index.ts';
 import type { SubmitOutcome } from './limits/game-modes.ts';
 import type { Admitted, SubmitGuard } from './limits/submit-guard.ts';
 import type { Committed, SubmitPipeline } from './submit-pipeline.ts';

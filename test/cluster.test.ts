@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
 import type { RunningApp } from '../server/app.ts';
-import { boardKeys } from '../server/index/keys.ts';
+import { boardKeys } from '../server/rank-index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
 import { openSql, waitForIndex } from './support/index-state.ts';
 import { Model } from './support/model.ts';

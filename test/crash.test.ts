@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_CODES, defaultUsername, nameKey } from '../protocol/index.ts';
-import { boardKeys } from '../server/index/keys.ts';
+import { boardKeys } from '../server/rank-index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
 import { Fleet, UNLIMITED } from './support/fleet.ts';
 import { indexDiff, openSql, rankReplyOf, truth } from './support/index-state.ts';

@@ -11,7 +11,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
-import { boardKeys } from '../server/index/keys.ts';
+import { boardKeys } from '../server/rank-index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
 import { Fleet, UNLIMITED, isRunning } from './support/fleet.ts';
 import { http } from './support/http.ts';

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChangeNotices, type ChangeNotice } from '../server/index/keys.ts';
-import { RankIndex, UNTRUSTED } from '../server/index/rank-index.ts';
+import { parseChangeNotices, type ChangeNotice } from '../server/rank-index/keys.ts';
+import { RankIndex, UNTRUSTED } from '../server/rank-index/rank-index.ts';
 import { REDIS_URL, deleteKeys } from './support/stores.ts';
 
 const prefix = `lbt_${randomBytes(5).toString('hex')}`;

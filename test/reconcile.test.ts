@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningApp } from '../server/app.ts';
-import { compareBoard, hasDrift, reconcile } from '../server/index/reconcile.ts';
-import { rebuildBoard } from '../server/index/rebuild.ts';
-import { namesKeys, toMember } from '../server/index/keys.ts';
+import { compareBoard, hasDrift, reconcile } from '../server/rank-index/reconcile.ts';
+import { rebuildBoard } from '../server/rank-index/rebuild.ts';
+import { namesKeys, toMember } from '../server/rank-index/keys.ts';
 import { connectWs, startTestApp, storeEnv, token } from './support/servers.ts';
 import { freshStores, type FreshStores } from './support/stores.ts';
 

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
 import type { RunningApp } from '../server/app.ts';
-import { boardKeys } from '../server/index/keys.ts';
+import { boardKeys } from '../server/rank-index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
 import { listingOf, openSql, truth, waitForIndex, type TruthRow } from './support/index-state.ts';
 import { connectWs, startTestApp, token } from './support/servers.ts';

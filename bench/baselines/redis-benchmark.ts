@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { APPLY_UPDATES, READ_RANGE, READ_RANK } from '../../server/index/scripts.ts';
+import { APPLY_UPDATES, READ_RANGE, READ_RANK } from '../../server/rank-index/scripts.ts';
 import { assertLoopback } from './loopback.ts';
 import { parseRedisBenchmarkCsv } from './redis-csv.ts';
 import { runTool, tail } from './run-tool.ts';

@@ -4,8 +4,8 @@
  */
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { RankIndex } from '../../server/index/rank-index.ts';
-import { rebuildBoard } from '../../server/index/rebuild.ts';
+import { RankIndex } from '../../server/rank-index/rank-index.ts';
+import { rebuildBoard } from '../../server/rank-index/rebuild.ts';
 import { ensureDatabase, connect, type Sql } from '../../server/store/db.ts';
 import { migrate } from '../../server/store/migrate.ts';
 import { listBoards } from '../../server/store/scores.ts';

@@ -6,8 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
-import { hasDrift, reconcile } from '../index/reconcile.ts';
-import { RankIndex } from '../index/rank-index.ts';
+import { hasDrift, reconcile } from '../rank-index/reconcile.ts';
+import { RankIndex } from '../rank-index/rank-index.ts';
 import { terminalProgress } from '../progress.ts';
 import { connect } from '../store/db.ts';
 import { createRedis } from '../store/redis.ts';

@@ -28,9 +28,8 @@
  */
 import type { SubmitRequest } from '../../protocol/index.ts';
 import { isTrusted, type Principal } from '../auth/policy.ts';
-import type { RedisClient } from '../store/redis.ts';
-import { defineScripts } from '../index/commands.ts';
-import { submitLimitKeys, type SubmitLimitKeys } from '../index/keys.ts';
+import { defineScripts, type RedisClient } from '../store/redis.ts';
+import { submitLimitKeys, type SubmitLimitKeys } from '../rank-index/keys.ts';
 import { AppError, unavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ModeGate, SubmitOutcome } from './game-modes.ts';

@@ -4,7 +4,7 @@
  * be trusted to have delivered every notice (it is up, and has not dropped since the feeds were
  * last told to start over).
  */
-import { boardKeys, namesKeys, parseChangeNotices, parseRenames, type ChangeNotice } from '../index/keys.ts';
+import { boardKeys, namesKeys, parseChangeNotices, parseRenames, type ChangeNotice } from '../rank-index/keys.ts';
 import type { Logger } from '../log.ts';
 import type { RedisClient } from '../store/redis.ts';
 import type { Feed } from './feed.ts';

@@ -5,7 +5,7 @@
  * socket of a group receives the same frames, so each diff is computed and encoded once per group.
  */
 import { diffTop, encodeOnce, isEmptyDiff, type DiffFrame, type Entry, type SnapshotFrame } from '../../protocol/index.ts';
-import type { ChangeNotice } from '../index/keys.ts';
+import type { ChangeNotice } from '../rank-index/keys.ts';
 import type { Socket } from '../socket.ts';
 
 /** Rows a feed tracks: the largest limit a subscriber may ask for. */

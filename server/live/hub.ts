@@ -8,7 +8,7 @@ import type { RedisClient } from '../store/redis.ts';
 import { randomBytes } from 'node:crypto';
 import type { Entry, SubscribeRequest, UnsubscribeRequest } from '../../protocol/index.ts';
 import type { Clock } from '../clock.ts';
-import type { ChangeNotice } from '../index/keys.ts';
+import type { ChangeNotice } from '../rank-index/keys.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Socket } from '../socket.ts';

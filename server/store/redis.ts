@@ -48,3 +48,19 @@ export function createSubscriber(target: RedisTarget, redis: RedisClient, connec
 export function describeTarget(target: RedisTarget, redact: (url: string) => string): string {
   return target.clusterNodes ? `cluster ${target.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}` : redact(target.url);
 }
+
+/** A Lua script to define as a command: how many of its arguments are keys, and its text. */
+export interface ScriptDefinition {
+  numberOfKeys: number;
+  lua: string;
+}
+
+/**
+ * Defines one command per script of `S` on `redis`, and answers `redis` typed with them (the
+ * names of `definitions` must be those of `S`: a script cannot be typed and not defined).
+ */
+export function defineScripts<S extends object>(redis: RedisClient, definitions: { readonly [K in keyof S & string]: ScriptDefinition }): RedisClient & S {
+  for (const name of Object.keys(definitions) as (keyof S & string)[]) redis.defineCommand(name, definitions[name]);
+  // What defineCommand added, which ioredis cannot type.
+  return redis as RedisClient & S;
+}

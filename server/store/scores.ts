@@ -303,8 +303,8 @@ export async function listFamilies(sql: Sql): Promise<string[]> {
   return (await sql<{ board: string }[]>`SELECT board FROM boards WHERE board !~ ${WINDOW_BOARD_RE} ORDER BY board`).map((r) => r.board);
 }
 
-/** The boards the rank index serves: all-time ones, and window boards of the periods `suffixes` name. */
-export async function listLiveBoards(sql: Sql, suffixes: readonly string[]): Promise<string[]> {
+/** All-time boards, and window boards of the periods `suffixes` name (see rank-index/served-boards.ts). */
+export async function listBoardsOrEndingIn(sql: Sql, suffixes: readonly string[]): Promise<string[]> {
   return (
     await sql<{ board: string }[]>`
       SELECT board FROM boards

@@ -4,7 +4,7 @@
  */
 import type { RedisClient as Redis } from '../../server/store/redis.ts';
 import { percentile, type Entry, type RankReply } from '../../protocol/index.ts';
-import { boardKeys, fromMember, namesKeys, parseNameValue, toMember } from '../../server/index/keys.ts';
+import { boardKeys, fromMember, namesKeys, parseNameValue, toMember } from '../../server/rank-index/keys.ts';
 import { connect, type Sql } from '../../server/store/db.ts';
 
 export interface TruthRow {

@@ -4,7 +4,7 @@ import {
   formatBoard,
   isBoardId,
   isCurrentPeriodAlias,
-  isLiveBoard,
+  isIndexedBoard,
   parseBoard,
   periodEnd,
   periodKey,
@@ -85,13 +85,19 @@ describe('board ids', () => {
     expect(periodSuffixes(['daily', 'weekly', 'monthly'], ms)).toEqual([':daily:2026-11-30', ':weekly:2026-W49', ':monthly:2026-11']);
   });
 
-  it('calls live the all-time boards and the current periods only', () => {
+  it('serves from the index the all-time boards and the current periods of the kept windows only', () => {
     const ms = at('2026-11-30T12:00:00Z');
-    expect(isLiveBoard('global', ms)).toBe(true);
-    expect(isLiveBoard('global:daily:2026-11-30', ms)).toBe(true);
-    expect(isLiveBoard('global:daily:2026-11-29', ms)).toBe(false);
-    expect(isLiveBoard('mode:x:weekly:2026-W49', ms)).toBe(true);
-    expect(isLiveBoard('mode:x:weekly:2026-W50', ms)).toBe(false);
+    const all = ['daily', 'weekly', 'monthly'] as const;
+    expect(isIndexedBoard('global', all, ms)).toBe(true);
+    expect(isIndexedBoard('global:daily:2026-11-30', all, ms)).toBe(true);
+    expect(isIndexedBoard('global:daily', all, ms)).toBe(true);
+    expect(isIndexedBoard('global:daily:2026-11-29', all, ms)).toBe(false);
+    expect(isIndexedBoard('mode:x:weekly:2026-W49', all, ms)).toBe(true);
+    expect(isIndexedBoard('mode:x:weekly:2026-W50', all, ms)).toBe(false);
+    // A window not kept has no index boards, its current period included.
+    expect(isIndexedBoard('global:daily:2026-11-30', ['weekly'], ms)).toBe(false);
+    expect(isIndexedBoard('mode:x', [], ms)).toBe(true);
+    expect(isIndexedBoard('not a board', all, ms)).toBe(false);
   });
 });
 

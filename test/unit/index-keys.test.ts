@@ -1,10 +1,10 @@
 /**
- * The Redis key layout (server/index/keys.ts) as literal names: keys written by a running
+ * The Redis key layout (server/rank-index/keys.ts) as literal names: keys written by a running
  * version must be found by the next one (a rolling deploy shares one Redis), so the names here
  * change only with a migration of what Redis holds.
  */
 import { describe, expect, it } from 'vitest';
-import { boardKeyScan, boardKeys, instanceAliveKey, namesKeys, submitLimitKeys } from '../../server/index/keys.ts';
+import { boardKeyScan, boardKeys, instanceAliveKey, namesKeys, submitLimitKeys } from '../../server/rank-index/keys.ts';
 
 describe('key names', () => {
   it('names a board\'s keys under its hash tag', () => {

@@ -1,28 +1,12 @@
 /**
- * The Lua scripts as client commands: each script's name, key count and TypeScript signature
- * (arguments and reply) in one place. `defineScripts` registers a set of scripts on a client and
- * answers the client typed with them, so code can call only scripts that were defined, with the
- * arguments and the reply they have. The rank index's scripts are here; the submit guard's
- * (limits/submit-guard.ts) use the same mechanism.
+ * The rank index's Lua scripts as client commands: each script's name, key count and TypeScript
+ * signature (arguments and reply) in one place, registered with `defineScripts` (store/redis.ts),
+ * so code can call only scripts that were defined, with the arguments and the reply they have. The
+ * submit guard's scripts (limits/submit-guard.ts) use the same mechanism.
  */
 import type { ChainableCommander, ClientContext, Result } from 'ioredis';
-import { isCluster, type RedisClient } from '../store/redis.ts';
+import { defineScripts, isCluster, type RedisClient } from '../store/redis.ts';
 import * as lua from './scripts.ts';
-
-export interface ScriptDefinition {
-  numberOfKeys: number;
-  lua: string;
-}
-
-/**
- * Defines one command per script of `S` on `redis`, and answers `redis` typed with them (the
- * names of `definitions` must be those of `S`: a script cannot be typed and not defined).
- */
-export function defineScripts<S extends object>(redis: RedisClient, definitions: { readonly [K in keyof S & string]: ScriptDefinition }): RedisClient & S {
-  for (const name of Object.keys(definitions) as (keyof S & string)[]) redis.defineCommand(name, definitions[name]);
-  // What defineCommand added, which ioredis cannot type.
-  return redis as RedisClient & S;
-}
 
 type Names = (string | null)[];
 /** epoch, first rank, start, flat member/score, games values, names (null when read separately). */

@@ -8,11 +8,11 @@
  * instances.
  */
 import type { ProgressOutput } from '../progress.ts';
-import { GLOBAL_BOARD, parseBoard } from '../../protocol/index.ts';
+import { GLOBAL_BOARD } from '../../protocol/index.ts';
 import type { Logger } from '../log.ts';
 import type { Sql } from '../store/db.ts';
 import { dropPending, listPending, type PendingRow } from '../store/pending.ts';
-import { listLiveBoards } from '../store/scores.ts';
+import { ServedBoards } from './served-boards.ts';
 import type { InstanceHeartbeat } from './heartbeat.ts';
 import type { RankIndex } from './rank-index.ts';
 import { rebuildBoard, type RebuildResult } from './rebuild.ts';
@@ -42,15 +42,15 @@ export class IndexMaintainer {
     private readonly events: MaintainerEvents = {},
     /** This instance's heartbeat; without one (tools) pending records are not looked at. */
     private readonly heartbeat?: InstanceHeartbeat,
-    /** Suffixes of the current periods' window boards (`:daily:2026-11-30`, ...); see board.ts. */
-    private readonly currentPeriods: () => string[] = () => [],
+    /** Which boards the index serves (all-time, current periods of the kept windows). */
+    private readonly served: ServedBoards = new ServedBoards([], Date.now),
     /** A pending record older than this is acted on even while its owner lives. */
     private readonly staleMs: number = 30_000,
   ) {}
 
   /** All-time boards and current-period window boards: the only ones the index serves. */
   private isLive(board: string): boolean {
-    return parseBoard(board)?.window === undefined || this.currentPeriods().some((s) => board.endsWith(s));
+    return this.served.has(board);
   }
 
   /**
@@ -84,7 +84,7 @@ export class IndexMaintainer {
 
   /** Rebuilds every board PostgreSQL knows; resolves when done (or when what failed is left pending). */
   async rebuildAll(): Promise<void> {
-    for (const board of await listLiveBoards(this.sql, this.currentPeriods())) this.request(board);
+    for (const board of await this.served.list(this.sql)) this.request(board);
     await this.idle();
   }
 
@@ -137,7 +137,7 @@ export class IndexMaintainer {
           await this.actOn(rows.filter((r) => !alive.has(r.instance) || r.ageMs > this.staleMs));
         }
       }
-      const boards = await listLiveBoards(this.sql, this.currentPeriods());
+      const boards = await this.served.list(this.sql);
       // One script call per board (auto-pipelined per node; boards live in different cluster slots).
       const trusted = await Promise.all(boards.map((b) => this.index.trusted(b)));
       trusted.forEach((ok, i) => {

@@ -3,8 +3,9 @@
  * board. The oracle of the fault tests and the operator's `npm run reconcile`.
  */
 import type { Sql } from '../store/db.ts';
-import { WINDOWS, parseBoard, periodSuffixes } from '../../protocol/index.ts';
-import { listBoards, listLiveBoards, streamBoard, usersOnBoard } from '../store/scores.ts';
+import { WINDOWS, parseBoard } from '../../protocol/index.ts';
+import { listBoards, streamBoard, usersOnBoard } from '../store/scores.ts';
+import { ServedBoards } from './served-boards.ts';
 import { NO_PROGRESS, type ProgressOutput } from '../progress.ts';
 import { fromMember, parseNameValue, toMember } from './keys.ts';
 import type { RankIndex } from './rank-index.ts';
@@ -116,7 +117,7 @@ export async function reconcile(
   const before: BoardDrift[] = [];
   const after: BoardDrift[] = [];
   // Boards of past periods have no index to compare (they are read from PostgreSQL).
-  const boards = (await listLiveBoards(sql, periodSuffixes(WINDOWS, now))).map((board) => ({ board, orphan: false }));
+  const boards = (await new ServedBoards(WINDOWS, () => now).list(sql)).map((board) => ({ board, orphan: false }));
   for (const board of await orphanBoards(index, sql)) boards.push({ board, orphan: true });
   const line = progress.start(repair ? 'reconcile' : 'reconcile --check', boards.length, 'boards');
   let outcome = 'failed';
