@@ -37,7 +37,7 @@ export function judge(all: ScenarioResult[], b: Baselines, quick = false): Scena
       case 'rank':
       case 'top': {
         const rank = s.scenario === 'rank';
-        const script = rank ? 'EVALSHA read_rank' : 'EVALSHA read_range 0 9';
+        const script = rank ? 'EVALSHA read_ranks 1' : 'EVALSHA read_range 0 9';
         const r = b.redis?.[script];
         if (r) s.comparisons.push({ name: `redis-benchmark ${script} (ops/s)`, value: r, ratio: m.throughput / r });
         // The server's own ceiling on the same sockets, measured in the same run.

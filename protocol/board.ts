@@ -46,8 +46,23 @@ export interface ParsedBoard {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Parsed ids, since every request parses its board several times (schema, index rule, live views):
+ * bounded and emptied when full, so made-up ids cannot grow it. Entries are frozen: shared.
+ */
+const parsed = new Map<string, ParsedBoard | undefined>();
+const PARSED_KEPT = 4096;
+
 /** Parses a board id; undefined when it is malformed or names a period that does not exist. */
 export function parseBoard(board: string): ParsedBoard | undefined {
+  if (parsed.has(board)) return parsed.get(board);
+  const b = parseBoardUncached(board);
+  if (parsed.size >= PARSED_KEPT) parsed.clear();
+  parsed.set(board, b && Object.freeze(b));
+  return b;
+}
+
+function parseBoardUncached(board: string): ParsedBoard | undefined {
   const m = BOARD_PATTERN.exec(board);
   if (!m) return undefined;
   const [, family, , window, , period] = m as unknown as [string, string, string?, Window?, string?, string?];

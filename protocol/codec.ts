@@ -66,13 +66,41 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(widen(value));
 }
 
+/**
+ * Short strings a frame repeats (its keys, op names, board ids), encoded once: bounded, and
+ * emptied when full, so made-up board names cannot grow it.
+ */
+const shortStrings = new Map<string, Uint8Array>();
+const SHORT_STRING_MAX = 64;
+const SHORT_STRINGS_KEPT = 1024;
+
+/** `v` as packr.pack writes it, without a pack call for a short string or a small whole number. */
+function packScalar(v: unknown): Uint8Array {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff) {
+    // Positive fixint, uint8, uint16: the forms msgpackr picks for these.
+    if (v < 0x80) return Uint8Array.of(v);
+    if (v < 0x100) return Uint8Array.of(0xcc, v);
+    return Uint8Array.of(0xcd, v >> 8, v & 0xff);
+  }
+  if (typeof v === 'string' && v.length <= SHORT_STRING_MAX) {
+    let bytes = shortStrings.get(v);
+    if (!bytes) {
+      if (shortStrings.size >= SHORT_STRINGS_KEPT) shortStrings.clear();
+      bytes = packr.pack(v).slice() as Uint8Array;
+      shortStrings.set(v, bytes);
+    }
+    return bytes;
+  }
+  return packr.pack(widen(v));
+}
+
 /** A map frame with some fields already encoded: the same bytes `packr.pack` would write. */
 function encodeReusing(frame: Record<string, unknown>): Uint8Array {
   const keys = Object.keys(frame).filter((k) => frame[k] !== undefined);
   // A map16 header, as msgpackr writes for every object.
   const parts: Uint8Array[] = [Uint8Array.of(0xde, keys.length >> 8, keys.length & 0xff)];
   for (const key of keys) {
-    parts.push(packr.pack(key));
+    parts.push(packScalar(key));
     const v = frame[key];
     if (v !== null && typeof v === 'object' && reused.has(v)) {
       let bytes = reused.get(v);
@@ -83,7 +111,7 @@ function encodeReusing(frame: Record<string, unknown>): Uint8Array {
       }
       parts.push(bytes);
     } else {
-      parts.push(packr.pack(widen(v)));
+      parts.push(packScalar(v));
     }
   }
   return concat(parts);

@@ -10,7 +10,7 @@ export type Transport = 'ws' | 'http';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'leaderboard_' });
-  const requests = new Counter({
+  const requests = hotCounter({
     name: 'leaderboard_requests_total',
     help: 'Requests answered, by op, transport and outcome (ok or an error code).',
     labelNames: ['op', 'transport', 'outcome'] as const,
@@ -42,7 +42,7 @@ export function createMetrics() {
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  const indexReads = new Counter({
+  const indexReads = hotCounter({
     name: 'leaderboard_index_reads_total',
     help: 'Reads served by the Redis rank index (source=redis), by the in-memory view of a live board kept current by the index (source=memory, top only), or by PostgreSQL when the index could not (source=postgres).',
     labelNames: ['source'] as const,
@@ -139,6 +139,35 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A counter counted on every request: prom-client hashes the labels on each `inc`, which costs
+ * more than a cheap request itself does; here counts gather in a map keyed by the label values and
+ * reach prom-client when it is scraped (`collect`), so what it reports is the same.
+ */
+function hotCounter<L extends string>(config: { name: string; help: string; labelNames: readonly L[]; registers: Registry[] }) {
+  const tally = new Map<string, { labels: Record<L, string>; n: number }>();
+  const counter = new Counter<L>({
+    ...config,
+    collect() {
+      for (const t of tally.values()) {
+        if (t.n === 0) continue;
+        this.inc(t.labels, t.n);
+        t.n = 0;
+      }
+    },
+  });
+  return {
+    inc(labels: Record<L, string>, n = 1): void {
+      let key = '';
+      for (const l of config.labelNames) key += labels[l] + '\u0000';
+      const t = tally.get(key);
+      if (t) t.n += n;
+      else tally.set(key, { labels: { ...labels }, n });
+    },
+    get: () => counter.get(),
+  };
+}
 
 /** Counts one answered request (ok or an error code) and, when it was dispatched, its latency. */
 export function recordRequest(m: Metrics, op: string, transport: Transport, outcome: string, startedMs?: number): void {

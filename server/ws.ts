@@ -7,6 +7,7 @@ import {
   CLOSE_CODES,
   MAX_FRAME_BYTES,
   SERVER_OPS,
+  encode,
   type SubscribeRequest,
   type UnsubscribeRequest,
 } from '../protocol/index.ts';
@@ -63,6 +64,9 @@ export class SocketEdge {
   private accepting = true;
   private readonly guard: ConnectionGuard;
   private readonly sweeper: NodeJS.Timeout;
+  /** Replies waiting for the end of this turn, by socket (see reply()). */
+  private readonly replies = new Map<Socket, Uint8Array[]>();
+  private repliesFlush: NodeJS.Immediate | undefined;
 
   constructor(private readonly d: SocketEdgeDeps) {
     const c = d.config;
@@ -183,8 +187,9 @@ export class SocketEdge {
     clearInterval(this.sweeper);
   }
 
-  /** Closes every socket with `code`. */
+  /** Closes every socket with `code`, after the replies already made. */
   closeAll(code: number, reason: string): void {
+    this.flushReplies();
     for (const ws of [...this.sockets]) {
       if (!ws.getUserData().closed) ws.end(code, reason);
     }
@@ -216,11 +221,11 @@ export class SocketEdge {
       work.then(
         (payload) => {
           recordRequest(this.d.metrics, op, 'ws', 'ok', started);
-          if (payload) this.send(ws, { ...payload, op: op === 'ping' ? SERVER_OPS.pong : op, ...(rid === undefined ? {} : { rid }) });
+          if (payload) this.reply(ws, { ...payload, op: op === 'ping' ? SERVER_OPS.pong : op, ...(rid === undefined ? {} : { rid }) });
         },
         (err: unknown) => {
           const ids = { op, socket: ws.getUserData().id, rid };
-          this.send(ws, toErrorFrame(endFailedRequest(this.d, { op, transport: 'ws', started, ids, kind: 'failed' }, err), rid));
+          this.reply(ws, toErrorFrame(endFailedRequest(this.d, { op, transport: 'ws', started, ids, kind: 'failed' }, err), rid));
         },
       ),
     );
@@ -252,8 +257,41 @@ export class SocketEdge {
   }
 
 
-  /** Sends one frame (see sendFrame: a frame dropped for backpressure closes the socket). */
+  /** Sends one frame now (see sendFrame: a frame dropped for backpressure closes the socket). */
   send(ws: Socket, frame: object): void {
     sendFrame(ws, frame, this.d.log);
+  }
+
+  /**
+   * Sends a request's reply at the end of this event-loop turn, with the other replies made for
+   * the same socket meanwhile, in one write: replies of requests answered together (a batch of
+   * submits, the rank reads of one moment) would otherwise cost a write each. Replies may arrive
+   * in any order (the contract matches them by rid); live frames do not go this way, so a snapshot
+   * still leaves before any diff.
+   */
+  private reply(ws: Socket, frame: object): void {
+    let frames = this.replies.get(ws);
+    if (!frames) this.replies.set(ws, (frames = []));
+    frames.push(encode(frame));
+    this.repliesFlush ??= setImmediate(() => this.flushReplies());
+  }
+
+  private flushReplies(): void {
+    if (this.repliesFlush) clearImmediate(this.repliesFlush);
+    this.repliesFlush = undefined;
+    for (const [ws, frames] of this.replies) {
+      const u = ws.getUserData();
+      if (u.closed) continue;
+      ws.cork(() => {
+        for (const bytes of frames) {
+          if (ws.send(bytes, true) === 2) {
+            this.d.log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
+            ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
+            return;
+          }
+        }
+      });
+    }
+    this.replies.clear();
   }
 }

@@ -166,11 +166,19 @@ describe.each([
           postgres: Number(/source="postgres"} (\d+)/.exec(text)?.[1] ?? 0),
         };
       };
+      const pass = async () => {
+        for (const board of model.boardIds()) {
+          await ws.request('top', { board });
+          await ws.request('rank', { board, user_id: model.top(board, 1)[0]!.user_id });
+        }
+      };
+      // A first pass gives every board its live view (a `top` read starts one, which reads the
+      // index once more); views nobody reads for a while are dropped, so whether earlier tests'
+      // are still there depends on timing. The second pass is counted.
+      await pass();
+      await new Promise((r) => setTimeout(r, 300));
       const before = await reads();
-      for (const board of model.boardIds()) {
-        await ws.request('top', { board });
-        await ws.request('rank', { board, user_id: model.top(board, 1)[0]!.user_id });
-      }
+      await pass();
       const after = await reads();
       expect(after.redis - before.redis).toBe(2 * model.boardIds().length);
       expect(after.postgres - before.postgres).toBe(0);

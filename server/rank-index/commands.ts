@@ -13,10 +13,8 @@ type Names = (string | null)[];
 export type RowsReply = [string, number, number, string[], (string | null)[], Names | null];
 /** {0}: the board's index is not trusted (nothing applied); else its epoch, then the ranks asked for. */
 export type ApplyReply = [0] | [1, string, ...number[]];
-/** epoch, rank, total players, negscore, games, name (null when read separately); {epoch}: absent. */
-export type RankReply = [string] | [string, number, number, string, string | null, string | null];
 /** epoch, negscores, ranks, games values, names (null when read separately): one each per member asked. */
-export type RanksReply = [string, (string | null)[], number[], (string | null)[], Names | null];
+export type RanksReply = [string, (string | null)[], number[], (string | null)[], Names | null, number];
 
 /** A read script's keys: the board's, and the names hash where the script reads it (not on a cluster). */
 export type ReadKeys = [epoch: string, z: string, h: string] | [epoch: string, z: string, h: string, names: string];
@@ -43,7 +41,6 @@ export interface IndexScripts<C extends ClientContext = { type: 'default' }> {
   lbTrusted(epoch: string, z: string, h: string): Result<0 | 1, C>;
   lbRange(...args: [...ReadKeys, start: number, stop: number]): Result<RowsReply | null, C>;
   lbAround(...args: [...ReadKeys, member: string, radius: number]): Result<RowsReply | [string] | null, C>;
-  lbRank(...args: [...ReadKeys, member: string]): Result<RankReply | null, C>;
   lbRanks(...args: [...ReadKeys, ...members: string[]]): Result<RanksReply | null, C>;
   /** The cursor's negscore and member are '' and '' for the top. */
   lbPage(...args: [...ReadKeys, negScore: string, member: string, count: number]): Result<RowsReply | null, C>;
@@ -81,7 +78,6 @@ export function defineIndexScripts(redis: RedisClient, readKeys: 3 | 4 = isClust
     lbTrusted: { numberOfKeys: 3, lua: lua.IS_TRUSTED },
     lbRange: { numberOfKeys: readKeys, lua: lua.READ_RANGE },
     lbAround: { numberOfKeys: readKeys, lua: lua.READ_AROUND },
-    lbRank: { numberOfKeys: readKeys, lua: lua.READ_RANK },
     lbRanks: { numberOfKeys: readKeys, lua: lua.READ_RANKS },
     lbPage: { numberOfKeys: readKeys, lua: lua.READ_PAGE },
     lbRebuildBegin: { numberOfKeys: 2, lua: lua.REBUILD_BEGIN },

@@ -68,6 +68,15 @@ export function newGeneration(): string {
   return randomBytes(6).toString('base64url');
 }
 
+/** Most members in one coalesced rank read (Lua's unpack stays far below its limit). */
+const RANK_BATCH_MAX = 512;
+
+interface RankWaiter {
+  userId: number;
+  resolve: (answer: RankAnswer | undefined | Untrusted) => void;
+  reject: (err: unknown) => void;
+}
+
 export class RankIndex {
   private readonly redis: IndexClient;
   /** The names hash is read inside the read scripts (a single Redis), else after them (a cluster). */
@@ -75,6 +84,9 @@ export class RankIndex {
   private readonly namesKeys: { names: string; channel: string };
   /** A rebuild's and reconcile's traffic, on this connection. */
   readonly bulk: IndexBulk;
+  /** `rank` requests of this event-loop turn, by board, read together on the next (see rank()). */
+  private readonly rankWaiting = new Map<string, RankWaiter[]>();
+  private rankFlush: NodeJS.Immediate | undefined;
 
   constructor(
     redis: RedisClient,
@@ -190,19 +202,58 @@ export class RankIndex {
     return this.toEntries(reply as RowsReply);
   }
 
-  async rank(board: string, userId: number): Promise<RankAnswer | undefined | Untrusted> {
-    const member = toMember(userId);
-    const reply = await this.redis.lbRank(...this.readKeys(board), member);
-    if (reply === null) return UNTRUSTED;
-    if (reply.length === 1) return undefined;
-    const [, rank, totalPlayers, negScore, games, read] = reply;
-    const [name] = await this.namesOf([member], [read]);
-    // A score without its row or name: treat the board as damaged.
-    if (games == null || name == null) return UNTRUSTED;
-    return {
-      entry: { rank, user_id: userId, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(games) },
-      totalPlayers,
-    };
+  /**
+   * One user's rank. The rank requests of one event-loop turn on a board share one script call
+   * (READ_RANKS): under load that is one round trip and one reply to parse for many requests, and
+   * alone it goes out on the next turn, as a single call would.
+   */
+  rank(board: string, userId: number): Promise<RankAnswer | undefined | Untrusted> {
+    return new Promise((resolve, reject) => {
+      let waiting = this.rankWaiting.get(board);
+      if (!waiting) {
+        this.rankWaiting.set(board, (waiting = []));
+        if (!this.rankFlush) this.rankFlush = setImmediate(() => this.flushRanks());
+      }
+      waiting.push({ userId, resolve, reject });
+      if (waiting.length >= RANK_BATCH_MAX) {
+        this.rankWaiting.delete(board);
+        void this.readRanks(board, waiting);
+      }
+    });
+  }
+
+  private flushRanks(): void {
+    this.rankFlush = undefined;
+    const all = [...this.rankWaiting];
+    this.rankWaiting.clear();
+    for (const [board, waiting] of all) void this.readRanks(board, waiting);
+  }
+
+  private async readRanks(board: string, waiting: RankWaiter[]): Promise<void> {
+    try {
+      const members = waiting.map((w) => toMember(w.userId));
+      const reply = await this.redis.lbRanks(...this.readKeys(board), ...members);
+      if (reply === null) {
+        for (const w of waiting) w.resolve(UNTRUSTED);
+        return;
+      }
+      const [, negScores, ranks, games, read, totalPlayers] = reply;
+      const on = members.filter((_, i) => negScores[i] != null);
+      const names = await this.namesOf(on, this.namesInScript ? (read ?? []).filter((_, i) => negScores[i] != null) : null);
+      let at = 0;
+      waiting.forEach((w, i) => {
+        const negScore = negScores[i];
+        if (negScore == null) return w.resolve(undefined);
+        const g = games[i];
+        const name = names[at++];
+        // A score without its row or name: treat the board as damaged.
+        if (g == null || name == null) return w.resolve(UNTRUSTED);
+        const entry = { rank: ranks[i]!, user_id: w.userId, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(g) };
+        w.resolve({ entry, totalPlayers });
+      });
+    } catch (err) {
+      for (const w of waiting) w.reject(err);
+    }
   }
 
   /** The entries of those of `userIds` on the board, in listing order (one script call). */

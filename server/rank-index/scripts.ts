@@ -208,23 +208,10 @@ return rows(epoch, start, pos + radius)
 `;
 
 /**
- * One member's rank. KEYS: epoch, z, h[, names]; ARGV: member. Returns nil when untrusted,
- * {epoch} when absent, else {epoch, rank, total players, negscore, games, name (nil without the
- * names key)}.
- */
-export const READ_RANK = `${TRUSTED}${READ_EPOCH}
-local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not s then return {epoch} end
-local rank = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. s) + 1
-local name = false
-if KEYS[4] then name = redis.call('HGET', KEYS[4], ARGV[1]) end
-return {epoch, rank, redis.call('ZCARD', KEYS[2]), s, redis.call('HGET', KEYS[3], ARGV[1]), name}
-`;
-
-/**
- * Several members' rows at once (the `ranks` addition). KEYS: epoch, z, h[, names]; ARGV: members.
- * Returns nil when untrusted, else {epoch, negscores, ranks, games values, names}, one element of
- * each per member in ARGV order: false and rank 0 for a member not on the board.
+ * Several members' rows at once (the `ranks` addition, and the `rank` requests of one moment,
+ * coalesced). KEYS: epoch, z, h[, names]; ARGV: members. Returns nil when untrusted, else {epoch,
+ * negscores, ranks, games values, names, total players}, one element of each list per member in
+ * ARGV order: false and rank 0 for a member not on the board.
  */
 export const READ_RANKS = `${TRUSTED}${ROWS}${READ_EPOCH}
 local scores = redis.call('ZMSCORE', KEYS[2], unpack(ARGV))
@@ -243,7 +230,7 @@ for i = 1, #ARGV do
     ranks[i] = 0
   end
 end
-return {epoch, scores, ranks, values, names(ARGV)}
+return {epoch, scores, ranks, values, names(ARGV), redis.call('ZCARD', KEYS[2])}
 `;
 
 /**

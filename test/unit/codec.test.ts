@@ -127,11 +127,22 @@ describe('encodeOnce', () => {
   it('writes the same bytes as encoding the frame whole, reusing the marked field', () => {
     const plain = rows();
     const shared = encodeOnce(rows());
-    for (const rid of [0, 7, 2 ** 31, 2 ** 40]) {
+    for (const rid of [0, 7, 127, 128, 255, 256, 65_535, 65_536, 2 ** 31, 2 ** 40, -1]) {
       const a = encode({ board: 'global', entries: plain, op: 'top', rid });
       const b = encode({ board: 'global', entries: shared, op: 'top', rid });
       expect(Buffer.from(b).equals(Buffer.from(a)), `rid ${rid}`).toBe(true);
       expect(decode(b)).toEqual({ board: 'global', entries: plain, op: 'top', rid });
+    }
+  });
+
+  it('writes the same bytes for the other fields whatever their form (short strings, long ones, non-ASCII, floats)', () => {
+    const shared = encodeOnce(rows());
+    for (const board of ['global', 'mode:x', 'é'.repeat(40), 'b'.repeat(64), 'b'.repeat(65), 'c'.repeat(300), '']) {
+      for (const extra of [1.5, null, true, 'x', -200, 70_000]) {
+        const a = encode({ board, entries: rows(), op: 'top', extra });
+        const b = encode({ board, entries: shared, op: 'top', extra });
+        expect(Buffer.from(b).equals(Buffer.from(a)), `${board.slice(0, 8)} ${String(extra)}`).toBe(true);
+      }
     }
   });
 
