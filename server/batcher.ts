@@ -8,7 +8,9 @@
  * no timer ever holds a request back. When the work has stopped moving (nothing completed for
  * `shedAfterMs`, every running batch older than that, a full batch waiting), new calls are refused
  * at once with `overloaded()` rather than after waiting out `maxWaitMs`, and calls are taken again
- * as soon as a batch completes.
+ * as soon as a batch completes. A queue that is moving but longer than `maxQueued` refuses new
+ * calls at once too: offered more than it can take, the batcher answers the excess fast instead
+ * of letting every call wait near its deadline.
  */
 export interface BatcherOptions<I = unknown> {
   maxBatch: number;
@@ -19,6 +21,8 @@ export interface BatcherOptions<I = unknown> {
   /** Refuse new calls at once while nothing has completed for this long (see expectedWaitMs). */
   shedAfterMs?: number;
   overloaded?: (retryAfterMs: number) => Error;
+  /** Calls waiting (not yet in a batch) beyond which a new call is refused at once with `overloaded()`. */
+  maxQueued?: number;
   /**
    * Calls with the same key never run in two batches at once, so they take effect in the order
    * they were made (several may share one batch: the runner keeps their order within it).
@@ -39,6 +43,9 @@ interface Pending<I, O> {
  */
 export type BatchRunner<I, O> = (inputs: I[], hold: (work: Promise<unknown>) => void) => Promise<(O | Error)[]>;
 
+/** The wait suggested to a call refused because the queue is full (it drains within about that). */
+const QUEUE_FULL_RETRY_MS = 250;
+
 export class Batcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private running = 0;
@@ -58,7 +65,7 @@ export class Batcher<I, O> {
   ) {}
 
   add(input: I): Promise<O> {
-    const shed = this.expectedWaitMs();
+    const shed = this.queue.length >= (this.opts.maxQueued ?? Infinity) ? QUEUE_FULL_RETRY_MS : this.expectedWaitMs();
     if (shed !== undefined) return Promise.reject(this.opts.overloaded?.(Math.min(1000, Math.ceil(shed))) ?? new Error('overloaded'));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject, at: Date.now() });

@@ -125,6 +125,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
     events,
     maxBatch: config.groupCommitMax,
     maxConcurrent: config.groupCommitConcurrency,
+    maxQueued: config.submitQueueMax,
     queryTimeoutMs: config.pgQueryTimeoutMs,
     windows: config.boardWindows,
     clock,

@@ -67,6 +67,7 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(WINDOWS)).refine((ws) => new Set(ws).size === ws.length, { message: 'lists a window twice' })),
   GROUP_COMMIT_MAX: int(1, 10_000, 256),
   GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
+  SUBMIT_QUEUE_MAX: int(1, 1_000_000, 2048),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),
   REDIS_EVICTION_CHECK: z.enum(['warn', 'refuse']).default('warn'),
   STARTUP_TIMEOUT_MS: int(100, 120_000, 5000),
@@ -162,6 +163,8 @@ export interface Config {
   /** Most submits committed in one transaction, and transactions of submits in flight at once. */
   readonly groupCommitMax: number;
   readonly groupCommitConcurrency: number;
+  /** Submits waiting for a transaction beyond which new ones are refused at once with `unavailable`. */
+  readonly submitQueueMax: number;
   readonly redisCommandTimeoutMs: number;
   /** A Redis whose maxmemory-policy may evict keys: log an error and start, or refuse to start. */
   readonly redisEvictionCheck: 'warn' | 'refuse';
@@ -254,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     boardWindows: e.BOARD_WINDOWS,
     groupCommitMax: e.GROUP_COMMIT_MAX,
     groupCommitConcurrency: e.GROUP_COMMIT_CONCURRENCY,
+    submitQueueMax: e.SUBMIT_QUEUE_MAX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     redisEvictionCheck: e.REDIS_EVICTION_CHECK,
     startupTimeoutMs: e.STARTUP_TIMEOUT_MS,

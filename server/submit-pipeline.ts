@@ -42,6 +42,8 @@ export interface SubmitPipelineDeps {
   events?: CommitEvents;
   maxBatch: number;
   maxConcurrent: number;
+  /** Submits waiting for a batch beyond which new ones are refused at once (see Batcher). */
+  maxQueued?: number;
   queryTimeoutMs: number;
   /** Time windows every submit also counts in (sql/functions/3_submit_batch.sql), by the periods of `clock`. */
   windows: readonly Window[];
@@ -104,6 +106,9 @@ export class SubmitPipeline {
         // running past theirs) is refused at once rather than at its deadline (load shedding).
         shedAfterMs: d.queryTimeoutMs,
         overloaded: (retryAfterMs) => new AppError('unavailable', 'the server is overloaded; retry later', { retryAfterMs }),
+        // More waiting than a few full rounds of batches: offered more than it commits, the excess
+        // is answered at once rather than after waiting out its deadline.
+        maxQueued: d.maxQueued,
         // A user's submits commit in the order they came (`latest` boards, replies' running totals).
         keyOf: (req) => req.user_id,
       },

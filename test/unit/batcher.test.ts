@@ -113,4 +113,31 @@ describe('Batcher', () => {
     gate = Promise.resolve();
     expect(await b.add(6)).toBe(6);
   });
+
+  it('refuses at once a call beyond maxQueued waiting, even while batches complete, and takes calls again below it', async () => {
+    const release: (() => void)[] = [];
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        await new Promise<void>((r) => release.push(r));
+        return xs;
+      },
+      { maxBatch: 2, maxConcurrent: 1, maxQueued: 3, overloaded: (ms) => new Error(`overloaded, retry in ${ms} ms`) },
+    );
+    const running = [b.add(1), b.add(2)];
+    await sleep(5); // the first batch runs; what follows waits
+    const waiting = [b.add(3), b.add(4), b.add(5)];
+    const started = performance.now();
+    await expect(b.add(6)).rejects.toThrow(/overloaded, retry in 250 ms/);
+    expect(performance.now() - started).toBeLessThan(20);
+    release.shift()!(); // a batch completes: 3 and 4 go out, one call waits
+    expect(await Promise.all(running)).toEqual([1, 2]);
+    await sleep(5);
+    const taken = b.add(7); // below the bound again
+    while (release.length > 0 || b.size > 0) {
+      release.shift()?.();
+      await sleep(5);
+    }
+    expect(await Promise.all(waiting)).toEqual([3, 4, 5]);
+    expect(await taken).toBe(7);
+  });
 });
