@@ -117,6 +117,32 @@ function encodeReusing(frame: Record<string, unknown>): Uint8Array {
   return concat(parts);
 }
 
+/** Encodings of a marked reply payload with its op (and the rid key), by `op` and whether a rid follows. */
+const replyHeads = new WeakMap<object, Map<string, Uint8Array>>();
+
+/**
+ * The bytes of `{ ...payload, op, rid }` (rid left out when undefined), as `encode` writes them.
+ * A payload marked with encodeOnce (a `top` reply many requests share) is encoded once with its op
+ * and the rid key, and each reply only appends its rid.
+ */
+export function encodeReply(payload: object, op: string, rid: number | undefined): Uint8Array {
+  if (!reused.has(payload) || (rid !== undefined && !(Number.isInteger(rid) && rid >= 0 && rid <= 0xffff))) {
+    return encode(rid === undefined ? { ...payload, op } : { ...payload, op, rid });
+  }
+  let heads = replyHeads.get(payload);
+  if (!heads) replyHeads.set(payload, (heads = new Map()));
+  const which = rid === undefined ? op : `${op}\u0000rid`;
+  let head = heads.get(which);
+  if (!head) {
+    const fields = { ...(payload as Record<string, unknown>), op } as Record<string, unknown>;
+    const whole = encodeReusing(rid === undefined ? fields : { ...fields, rid: 0 });
+    // Everything but the rid's value, which is the last byte for rid 0 (a positive fixint).
+    head = rid === undefined ? whole : whole.slice(0, whole.length - 1);
+    heads.set(which, head);
+  }
+  return rid === undefined ? head : concat([head, packScalar(rid)]);
+}
+
 /** Buffer.concat without Buffer: the codec also runs in browsers (the client SDK). */
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;

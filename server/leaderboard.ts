@@ -6,6 +6,7 @@
 import {
   GLOBAL_BOARD,
   SUBMIT_RANK_COUNT_CAP,
+  encodeOnce,
 
   mayUseUsername,
   percentile,
@@ -52,6 +53,8 @@ export interface LeaderboardDeps {
 
 export class Leaderboard {
   private readonly arrivals = new ArrivalOrder<number>();
+  /** `top` replies from the live views, by the rows they carry (see top()). */
+  private readonly topReplies = new WeakMap<Entry[], TopReply>();
   private readonly r: BoardReads;
 
   constructor(private readonly d: LeaderboardDeps) {
@@ -166,7 +169,10 @@ export class Leaderboard {
       const cached = this.d.topCache(req.board, req.limit);
       if (cached) {
         this.d.metrics.indexReads.inc({ source: 'memory' });
-        return { board: req.board, entries: cached };
+        // One reply object per view and limit, marked so its encoding is made once (encodeReply).
+        let reply = this.topReplies.get(cached);
+        if (!reply || reply.board !== req.board) this.topReplies.set(cached, (reply = encodeOnce({ board: req.board, entries: cached })));
+        return reply;
       }
     }
     return { board: req.board, entries: (await this.r.topView(req.board, req.limit)).entries };

@@ -8,6 +8,7 @@ import {
   MAX_FRAME_BYTES,
   SERVER_OPS,
   encode,
+  encodeReply,
   type SubscribeRequest,
   type UnsubscribeRequest,
 } from '../protocol/index.ts';
@@ -221,11 +222,11 @@ export class SocketEdge {
       work.then(
         (payload) => {
           recordRequest(this.d.metrics, op, 'ws', 'ok', started);
-          if (payload) this.reply(ws, { ...payload, op: op === 'ping' ? SERVER_OPS.pong : op, ...(rid === undefined ? {} : { rid }) });
+          if (payload) this.reply(ws, encodeReply(payload, op === 'ping' ? SERVER_OPS.pong : op, rid));
         },
         (err: unknown) => {
           const ids = { op, socket: ws.getUserData().id, rid };
-          this.reply(ws, toErrorFrame(endFailedRequest(this.d, { op, transport: 'ws', started, ids, kind: 'failed' }, err), rid));
+          this.reply(ws, encode(toErrorFrame(endFailedRequest(this.d, { op, transport: 'ws', started, ids, kind: 'failed' }, err), rid)));
         },
       ),
     );
@@ -269,10 +270,10 @@ export class SocketEdge {
    * in any order (the contract matches them by rid); live frames do not go this way, so a snapshot
    * still leaves before any diff.
    */
-  private reply(ws: Socket, frame: object): void {
+  private reply(ws: Socket, bytes: Uint8Array): void {
     let frames = this.replies.get(ws);
     if (!frames) this.replies.set(ws, (frames = []));
-    frames.push(encode(frame));
+    frames.push(bytes);
     this.repliesFlush ??= setImmediate(() => this.flushReplies());
   }
 

@@ -62,7 +62,15 @@ export function prng(seed: number): () => number {
  * Replies are maps whose keys the server writes in a fixed order; this scans for the "rid" key.
  */
 export function peekRid(bytes: Uint8Array): number | undefined {
-  // "rid" as a fixstr key: a3 72 69 64, followed by a positive fixint, uint8/16/32.
+  // "rid" as a fixstr key: a3 72 69 64, followed by a positive fixint, uint8/16/32. Replies end
+  // with it (the server writes rid last): look there first, so a long reply is not scanned whole.
+  for (let i = Math.max(0, bytes.length - 9); i + 4 < bytes.length; i++) {
+    if (bytes[i] === 0xa3 && bytes[i + 1] === 0x72 && bytes[i + 2] === 0x69 && bytes[i + 3] === 0x64) {
+      const b = bytes[i + 4]!;
+      const end = b <= 0x7f ? i + 5 : b === 0xcc ? i + 6 : b === 0xcd ? i + 7 : b === 0xce ? i + 9 : -1;
+      if (end === bytes.length) return ridAt(bytes, i + 4);
+    }
+  }
   for (let i = 0; i + 4 < bytes.length; i++) {
     if (bytes[i] === 0xa3 && bytes[i + 1] === 0x72 && bytes[i + 2] === 0x69 && bytes[i + 3] === 0x64) {
       const b = bytes[i + 4]!;
@@ -75,12 +83,21 @@ export function peekRid(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
+function ridAt(bytes: Uint8Array, at: number): number | undefined {
+  const b = bytes[at]!;
+  if (b <= 0x7f) return b;
+  if (b === 0xcc) return bytes[at + 1];
+  if (b === 0xcd) return (bytes[at + 1]! << 8) | bytes[at + 2]!;
+  return ((bytes[at + 1]! << 24) >>> 0) + ((bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!);
+}
+
 const ERROR_OP = Uint8Array.from([0xa2, 0x6f, 0x70, 0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72]); // "op": "error"
 
+/** Whether a reply is an error frame: the server writes `op` first in those (toErrorFrame). */
 export function isErrorReply(bytes: Uint8Array): boolean {
-  outer: for (let i = 0; i + ERROR_OP.length <= bytes.length; i++) {
-    for (let j = 0; j < ERROR_OP.length; j++) if (bytes[i + j] !== ERROR_OP[j]) continue outer;
-    return true;
-  }
-  return false;
+  // After a fixmap (1 byte) or map16 (3 bytes) header.
+  const at = bytes[0]! >= 0x80 && bytes[0]! <= 0x8f ? 1 : bytes[0] === 0xde ? 3 : -1;
+  if (at < 0) return false;
+  for (let j = 0; j < ERROR_OP.length; j++) if (bytes[at + j] !== ERROR_OP[j]) return false;
+  return true;
 }

@@ -4,7 +4,7 @@
  */
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decode, encode, encodeOnce, isMap } from '../../protocol/codec.ts';
+import { DecodeError, decode, encode, encodeOnce, encodeReply, isMap } from '../../protocol/codec.ts';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const be64 = (n: bigint) => {
@@ -151,5 +151,20 @@ describe('encodeOnce', () => {
     const first = encode({ op: 'top', entries: shared });
     encode({ op: 'other', big: 'x'.repeat(100_000) }); // later frames do not disturb the kept bytes
     expect(Buffer.from(encode({ op: 'top', entries: shared })).equals(Buffer.from(first))).toBe(true);
+  });
+
+  it('encodes a reply the same whether its payload is marked (head reused) or not, for every rid', () => {
+    const payload = { board: 'mode:x', entries: encodeOnce(rows()) };
+    const marked = encodeOnce({ ...payload });
+    for (const rid of [undefined, 0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 40]) {
+      for (const op of ['top', 'other']) {
+        const want = encode(rid === undefined ? { ...payload, op } : { ...payload, op, rid });
+        for (let twice = 0; twice < 2; twice++) {
+          expect(Buffer.from(encodeReply(marked, op, rid)).equals(Buffer.from(want)), `${op} rid ${rid} (${twice ? 'cached' : 'first'})`).toBe(true);
+          expect(Buffer.from(encodeReply(payload, op, rid)).equals(Buffer.from(want)), `unmarked ${op} rid ${rid}`).toBe(true);
+        }
+      }
+    }
+    expect(decode(encodeReply(marked, 'top', 9))).toEqual({ ...payload, op: 'top', rid: 9 });
   });
 });
