@@ -97,7 +97,7 @@ export async function startBenchServer(
       HTTP_RATE_PER_IP: '0',
       MAX_CONNECTIONS_PER_IP: '1000000',
       // Settings that change what a submit writes may be set for the whole bench run.
-      ...Object.fromEntries(['BOARD_WINDOWS', 'BOARDS_CONFIG', 'GROUP_COMMIT_MAX', 'GROUP_COMMIT_CONCURRENCY', 'TOP_CACHE'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
+      ...Object.fromEntries(['BOARD_WINDOWS', 'BOARDS_CONFIG', 'GROUP_COMMIT_MAX', 'GROUP_COMMIT_CONCURRENCY', 'TOP_CACHE', 'DIFF_TICK_MS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
