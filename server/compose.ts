@@ -80,7 +80,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
   const { sql, redis, subscriber } = stores;
   const { log, clock } = o;
   const metrics = createMetrics();
-  const index = new RankIndex(redis, config.redisPrefix);
+  const index = new RankIndex(redis, config.redisPrefix, (call) => metrics.storeDuration.startTimer({ store: 'redis', call }));
   const heartbeat = new InstanceHeartbeat(redis, config.redisPrefix, log);
   const pending = new PendingUpdates(sql, heartbeat.instanceId, log);
   const served = new ServedBoards(config.boardWindows, () => clock.now());

@@ -91,6 +91,8 @@ export class RankIndex {
   constructor(
     redis: RedisClient,
     private readonly prefix: string,
+    /** Times one Redis call this index makes on its own (a coalesced read); the function returned ends it. */
+    private readonly timeCall?: (call: string) => () => void,
   ) {
     this.namesInScript = !isCluster(redis);
     this.redis = defineIndexScripts(redis, this.namesInScript ? 4 : 3);
@@ -230,9 +232,10 @@ export class RankIndex {
   }
 
   private async readRanks(board: string, waiting: RankWaiter[]): Promise<void> {
+    const end = this.timeCall?.('rank');
     try {
       const members = waiting.map((w) => toMember(w.userId));
-      const reply = await this.redis.lbRanks(...this.readKeys(board), ...members);
+      const reply = await this.redis.lbRanks(...this.readKeys(board), ...members).finally(end);
       if (reply === null) {
         for (const w of waiting) w.resolve(UNTRUSTED);
         return;
