@@ -29,7 +29,7 @@ import { requestHandlers } from './ops.ts';
 import type { ProgressOutput } from './progress.ts';
 import { sendFrame } from './socket.ts';
 import { BOARD_DIST, mountStatic } from './static.ts';
-import type { Sql } from './store/db.ts';
+import { withDeadline, type Sql } from './store/db.ts';
 import { PendingUpdates } from './store/pending.ts';
 import type { RedisClient } from './store/redis.ts';
 import { SubmitPipeline } from './submit-pipeline.ts';
@@ -200,14 +200,11 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
 /** /health: whether each store answers a trivial command within a second. */
 async function health(sql: Sql, redis: RedisClient): Promise<HealthReply> {
   const probe = async (p: () => Promise<unknown>) => {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([p(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1000 ms')), 1000)))]);
+      await withDeadline(p(), 1000);
       return 'connected' as const;
     } catch {
       return 'disconnected' as const; // the probe's only job is to say whether the store answers
-    } finally {
-      clearTimeout(timer);
     }
   };
   const [database, redisState] = await Promise.all([probe(() => sql`SELECT 1`), probe(() => redis.ping())]);

@@ -33,13 +33,20 @@ export type Socket = WebSocket<SocketData>;
  * lost, or a gap in a live stream), so the socket is closed as a slow consumer.
  */
 export function sendFrame(ws: Socket, frame: object, log: Logger): void {
+  if (!ws.getUserData().closed) sendFrames(ws, [encode(frame)], log);
+}
+
+/** Sends encoded frames in one write (one cork), stopping at the first one dropped, as sendFrame. */
+export function sendFrames(ws: Socket, frames: readonly Uint8Array[], log: Logger): void {
   const u = ws.getUserData();
   if (u.closed) return;
-  const bytes = encode(frame);
   ws.cork(() => {
-    if (ws.send(bytes, true) === 2) {
-      log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
-      ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
+    for (const bytes of frames) {
+      if (ws.send(bytes, true) === 2) {
+        log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
+        ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
+        return;
+      }
     }
   });
 }

@@ -28,7 +28,7 @@ import { TokenBucket } from './limits/token-bucket.ts';
 import type { LiveHub } from './live/hub.ts';
 import { isLiveOp, type Handlers, type OpContext } from './ops.ts';
 import { endFailedRequest } from './request-end.ts';
-import { sendFrame, type Socket, type SocketData } from './socket.ts';
+import { sendFrame, sendFrames, type Socket, type SocketData } from './socket.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from './uws.ts';
 
 
@@ -280,19 +280,7 @@ export class SocketEdge {
   private flushReplies(): void {
     if (this.repliesFlush) clearImmediate(this.repliesFlush);
     this.repliesFlush = undefined;
-    for (const [ws, frames] of this.replies) {
-      const u = ws.getUserData();
-      if (u.closed) continue;
-      ws.cork(() => {
-        for (const bytes of frames) {
-          if (ws.send(bytes, true) === 2) {
-            this.d.log.warn({ socket: u.id }, 'reply dropped by backpressure; closing slow consumer');
-            ws.end(CLOSE_CODES.slow_consumer, 'slow consumer');
-            return;
-          }
-        }
-      });
-    }
+    for (const [ws, frames] of this.replies) sendFrames(ws, frames, this.d.log);
     this.replies.clear();
   }
 }

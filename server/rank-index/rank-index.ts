@@ -12,7 +12,7 @@ import { isCluster, type RedisClient } from '../store/redis.ts';
 import { compareListing, parseBoard, periodEnd, type Entry, type PageCursor } from '../../protocol/index.ts';
 import { assignRanks, type Row } from '../ranking.ts';
 import { IndexBulk } from './bulk.ts';
-import { defineIndexScripts, type IndexClient, type ReadKeys, type RowsReply } from './commands.ts';
+import { defineIndexScripts, type IndexClient, type RanksReply, type ReadKeys, type RowsReply } from './commands.ts';
 import { NAMES_FILLED, boardKeys, fromMember, namesKeys, parseNameValue, toMember } from './keys.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -240,19 +240,11 @@ export class RankIndex {
         for (const w of waiting) w.resolve(UNTRUSTED);
         return;
       }
-      const [, negScores, ranks, games, read, totalPlayers] = reply;
-      const on = members.filter((_, i) => negScores[i] != null);
-      const names = await this.namesOf(on, this.namesInScript ? (read ?? []).filter((_, i) => negScores[i] != null) : null);
-      let at = 0;
+      const totalPlayers = reply[5];
+      const entries = await this.entriesOf(reply, members, waiting.map((w) => w.userId));
       waiting.forEach((w, i) => {
-        const negScore = negScores[i];
-        if (negScore == null) return w.resolve(undefined);
-        const g = games[i];
-        const name = names[at++];
-        // A score without its row or name: treat the board as damaged.
-        if (g == null || name == null) return w.resolve(UNTRUSTED);
-        const entry = { rank: ranks[i]!, user_id: w.userId, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(g) };
-        w.resolve({ entry, totalPlayers });
+        const entry = entries[i];
+        w.resolve(entry === undefined || entry === UNTRUSTED ? entry : { entry, totalPlayers });
       });
     } catch (err) {
       for (const w of waiting) w.reject(err);
@@ -264,20 +256,28 @@ export class RankIndex {
     const members = userIds.map(toMember);
     const reply = await this.redis.lbRanks(...this.readKeys(board), ...members);
     if (reply === null) return UNTRUSTED;
+    const entries = await this.entriesOf(reply, members, userIds);
+    if (entries.includes(UNTRUSTED)) return UNTRUSTED;
+    return entries.filter((e): e is Entry => e !== undefined && e !== UNTRUSTED).sort(compareListing);
+  }
+
+  /**
+   * A READ_RANKS reply as one answer per member asked: its entry, undefined when it is not on the
+   * board, or UNTRUSTED for a score without its row or name (the board is damaged).
+   */
+  private async entriesOf(reply: RanksReply, members: readonly string[], userIds: readonly number[]): Promise<(Entry | undefined | Untrusted)[]> {
     const [, negScores, ranks, games, read] = reply;
     const on = members.filter((_, i) => negScores[i] != null);
     const names = await this.namesOf(on, this.namesInScript ? (read ?? []).filter((_, i) => negScores[i] != null) : null);
-    const entries: Entry[] = [];
     let at = 0;
-    for (let i = 0; i < userIds.length; i++) {
+    return userIds.map((userId, i) => {
       const negScore = negScores[i];
-      if (negScore == null) continue;
+      if (negScore == null) return undefined;
       const g = games[i];
       const name = names[at++];
-      if (g == null || name == null) return UNTRUSTED; // a score without its row: treat the board as damaged
-      entries.push({ rank: ranks[i]!, user_id: userIds[i]!, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(g) });
-    }
-    return entries.sort(compareListing);
+      if (g == null || name == null) return UNTRUSTED;
+      return { rank: ranks[i]!, user_id: userId, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(g) };
+    });
   }
 
   /** Up to `count` rows after `after` in listing order (from the top without it), ranked (one script call). */
