@@ -4,6 +4,7 @@
  * because strict decoders (Go, C#) refuse a float where they expect an integer.
  */
 import { Packr } from 'msgpackr';
+import { packFlatReply } from './flat-pack.ts';
 import { checkStandardMessagePack } from './msgpack-scan.ts';
 
 // int64AsType 'auto': 64-bit integers that fit in a double's safe range decode as numbers; larger
@@ -126,7 +127,8 @@ const replyHeads = new WeakMap<object, Map<string, Uint8Array>>();
  * and the rid key, and each reply only appends its rid.
  */
 export function encodeReply(payload: object, op: string, rid: number | undefined): Uint8Array {
-  if (!reused.has(payload) || (rid !== undefined && !(Number.isInteger(rid) && rid >= 0 && rid <= 0xffff))) {
+  if (!reused.has(payload)) return packFlatReply(payload, op, rid) ?? encode(rid === undefined ? { ...payload, op } : { ...payload, op, rid });
+  if (rid !== undefined && !(Number.isInteger(rid) && rid >= 0 && rid <= 0xffff)) {
     return encode(rid === undefined ? { ...payload, op } : { ...payload, op, rid });
   }
   let heads = replyHeads.get(payload);

@@ -26,16 +26,15 @@ export function checkStandardMessagePack(bytes: Uint8Array): string | undefined 
     } else if (b <= 0xbf) {
       skip = b & 0x1f;
     } else {
-      const need = (n: number) => (pos + n <= end ? n : -1);
       switch (b) {
         case 0xc4: case 0xd9: // bin 8, str 8
-          if (need(1) < 0) return 'truncated MessagePack data';
+          if (pos + 1 > end) return 'truncated MessagePack data';
           skip = view.getUint8(pos); pos += 1; break;
         case 0xc5: case 0xda: // bin 16, str 16
-          if (need(2) < 0) return 'truncated MessagePack data';
+          if (pos + 2 > end) return 'truncated MessagePack data';
           skip = view.getUint16(pos); pos += 2; break;
         case 0xc6: case 0xdb: // bin 32, str 32
-          if (need(4) < 0) return 'truncated MessagePack data';
+          if (pos + 4 > end) return 'truncated MessagePack data';
           skip = view.getUint32(pos); pos += 4; break;
         case 0xca: skip = 4; break; // float 32
         case 0xcb: skip = 8; break; // float 64
@@ -44,10 +43,10 @@ export function checkStandardMessagePack(bytes: Uint8Array): string | undefined 
         case 0xce: case 0xd2: skip = 4; break;
         case 0xcf: case 0xd3: skip = 8; break;
         case 0xdc: case 0xde: // array 16, map 16
-          if (need(2) < 0) return 'truncated MessagePack data';
+          if (pos + 2 > end) return 'truncated MessagePack data';
           pending += view.getUint16(pos) * (b === 0xde ? 2 : 1); pos += 2; break;
         case 0xdd: case 0xdf: // array 32, map 32
-          if (need(4) < 0) return 'truncated MessagePack data';
+          if (pos + 4 > end) return 'truncated MessagePack data';
           pending += view.getUint32(pos) * (b === 0xdf ? 2 : 1); pos += 4; break;
         case 0xc1:
           return 'byte 0xc1 is never used in MessagePack';
