@@ -13,8 +13,8 @@ type Names = (string | null)[];
 export type RowsReply = [string, number, number, string[], (string | null)[], Names | null];
 /** {0}: the board's index is not trusted (nothing applied); else its epoch, then the ranks asked for. */
 export type ApplyReply = [0] | [1, string, ...number[]];
-/** epoch, negscores, ranks, games values, names (null when read separately): one each per member asked. */
-export type RanksReply = [string, (string | null)[], number[], (string | null)[], Names | null, number];
+/** epoch, totals, ranks, games, names (null when read separately), total players: one each per member asked. */
+export type RanksReply = [string, (number | null)[], number[], (number | null)[], Names | null, number];
 
 /** A read script's keys: the board's, and the names hash where the script reads it (not on a cluster). */
 export type ReadKeys = [epoch: string, z: string, h: string] | [epoch: string, z: string, h: string, names: string];

@@ -124,7 +124,8 @@ export class RankIndex {
   /** The names of `members`: as the script read them, or (on a cluster) with one HMGET. */
   private async namesOf(members: string[], read: Names | null): Promise<Names> {
     if (this.namesInScript) return read ?? [];
-    return members.length === 0 ? [] : this.redis.hmget(this.namesKeys.names, ...members);
+    if (members.length === 0) return [];
+    return (await this.redis.hmget(this.namesKeys.names, ...members)).map((v) => (v === null ? null : parseNameValue(v).name));
   }
 
   /** Whether the board's index is trusted: its epoch is there, and so are its sets unless it is empty. */
@@ -266,18 +267,27 @@ export class RankIndex {
    * board, or UNTRUSTED for a score without its row or name (the board is damaged).
    */
   private async entriesOf(reply: RanksReply, members: readonly string[], userIds: readonly number[]): Promise<(Entry | undefined | Untrusted)[]> {
-    const [, negScores, ranks, games, read] = reply;
-    const on = members.filter((_, i) => negScores[i] != null);
-    const names = await this.namesOf(on, this.namesInScript ? (read ?? []).filter((_, i) => negScores[i] != null) : null);
-    let at = 0;
-    return userIds.map((userId, i) => {
-      const negScore = negScores[i];
-      if (negScore == null) return undefined;
+    const [, totals, ranks, games, read] = reply;
+    // Names line up with the members asked: as the script read them, or (on a cluster) read for
+    // those on the board.
+    let names: Names;
+    if (this.namesInScript) names = read ?? [];
+    else {
+      const on = userIds.flatMap((_, i) => (totals[i] == null ? [] : [i]));
+      const got = await this.namesOf(on.map((i) => members[i]!), null);
+      names = new Array<string | null>(userIds.length).fill(null);
+      on.forEach((i, k) => (names[i] = got[k] ?? null));
+    }
+    const out: (Entry | undefined | Untrusted)[] = new Array(userIds.length);
+    for (let i = 0; i < userIds.length; i++) {
+      const total = totals[i];
       const g = games[i];
-      const name = names[at++];
-      if (g == null || name == null) return UNTRUSTED;
-      return { rank: ranks[i]!, user_id: userId, username: parseNameValue(name).name, total_score: 0 - Number(negScore), games_played: Number(g) };
-    });
+      const name = names[i];
+      if (total == null) out[i] = undefined;
+      else if (g == null || name == null) out[i] = UNTRUSTED; // a score without its row or name: the board is damaged
+      else out[i] = { rank: ranks[i]!, user_id: userIds[i]!, username: name, total_score: total, games_played: g };
+    }
+    return out;
   }
 
   /** Up to `count` rows after `after` in listing order (from the top without it), ranked (one script call). */
@@ -298,7 +308,7 @@ export class RankIndex {
       const g = games[i];
       const name = names[i];
       if (g == null || name == null) return UNTRUSTED; // a score without its row: treat the board as damaged
-      rows[i] = { user_id: fromMember(members[i]!), username: parseNameValue(name).name, total_score: 0 - Number(flat[2 * i + 1]), games_played: Number(g) };
+      rows[i] = { user_id: fromMember(members[i]!), username: name, total_score: 0 - Number(flat[2 * i + 1]), games_played: Number(g) };
     }
     return assignRanks(rows, firstRank, start);
   }

@@ -56,14 +56,20 @@ end
 
 /**
  * rows(epoch, start, stop): a read's reply for the rows from listing position start to stop
- * (inclusive, 0-based); names(members): their names, false without the names key.
+ * (inclusive, 0-based); names(members): their names (the name alone, without the version the
+ * hash holds it with: see SET_NAMES), false without the names key.
  * KEYS: epoch, z, h[, names].
  */
 const ROWS = `
 local function names(members)
   if not KEYS[4] then return false end
   if #members == 0 then return {} end
-  return redis.call('HMGET', KEYS[4], unpack(members))
+  local held = redis.call('HMGET', KEYS[4], unpack(members))
+  for i = 1, #held do
+    local v = held[i]
+    if v then held[i] = string.sub(v, string.find(v, ':', 1, true) + 1) end
+  end
+  return held
 end
 local function rows(epoch, start, stop)
   local m = redis.call('ZRANGE', KEYS[2], start, stop, 'WITHSCORES')
@@ -210,13 +216,14 @@ return rows(epoch, start, pos + radius)
 /**
  * Several members' rows at once (the `ranks` addition, and the `rank` requests of one moment,
  * coalesced). KEYS: epoch, z, h[, names]; ARGV: members. Returns nil when untrusted, else {epoch,
- * negscores, ranks, games values, names, total players}, one element of each list per member in
- * ARGV order: false and rank 0 for a member not on the board.
+ * totals, ranks, games, names, total players}, one element of each list per member in ARGV order
+ * (totals and games as integers, which the client reads without making strings of them): false
+ * and rank 0 for a member not on the board, false games for a score without its row.
  */
 export const READ_RANKS = `${TRUSTED}${ROWS}${READ_EPOCH}
 local scores = redis.call('ZMSCORE', KEYS[2], unpack(ARGV))
 local values = redis.call('HMGET', KEYS[3], unpack(ARGV))
-local ranks, byScore = {}, {}
+local totals, ranks, games, byScore = {}, {}, {}, {}
 for i = 1, #ARGV do
   local s = scores[i]
   if s then
@@ -226,11 +233,14 @@ for i = 1, #ARGV do
       byScore[s] = r
     end
     ranks[i] = r
+    totals[i] = -tonumber(s)
   else
     ranks[i] = 0
+    totals[i] = false
   end
+  games[i] = tonumber(values[i]) or false
 end
-return {epoch, scores, ranks, values, names(ARGV), redis.call('ZCARD', KEYS[2])}
+return {epoch, totals, ranks, games, names(ARGV), redis.call('ZCARD', KEYS[2])}
 `;
 
 /**
