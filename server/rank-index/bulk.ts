@@ -5,7 +5,7 @@
  * name boards, never keys.
  */
 import { isCluster } from '../store/redis.ts';
-import type { IndexRow } from '../store/scores.ts';
+import type { IndexRowOf } from '../store/scores.ts';
 import { indexPipeline, type IndexClient } from './commands.ts';
 import { NAMES_FILLED, boardKeyScan, boardKeys, instanceAliveKey, namesKeys, toMember } from './keys.ts';
 
@@ -49,11 +49,11 @@ export class IndexBulk {
   }
 
   /**
-   * Writes rows into the copy of rebuild `token` (their names into the names hash) and extends its
-   * lock, mark and copy, and `owner`'s life, by `ttlMs`. Throws what Redis refused; answers false
-   * when the lock is no longer the rebuild's.
+   * Writes rows into the copy of rebuild `token` (their names into the names hash, for rows that
+   * carry them) and extends its lock, mark and copy, and `owner`'s life, by `ttlMs`. Throws what
+   * Redis refused; answers false when the lock is no longer the rebuild's.
    */
-  async writeCopy(board: string, token: string, owner: string, rows: readonly IndexRow[], ttlMs: number): Promise<boolean> {
+  async writeCopy(board: string, token: string, owner: string, rows: readonly IndexRowOf<boolean>[], ttlMs: number): Promise<boolean> {
     const k = boardKeys(this.prefix, board);
     const tz = k.tz(token);
     const th = k.th(token);
@@ -64,7 +64,7 @@ export class IndexBulk {
       const member = toMember(r.user_id);
       zadd.push(-r.total_score, member);
       hset.push(member, r.games_played);
-      names.push(member, r.name_version, r.username);
+      if ('username' in r) names.push(member, r.name_version, r.username);
     }
     // The board's keys in one pipeline (one slot); the names and the heartbeat, in other
     // slots, beside it.
@@ -74,7 +74,7 @@ export class IndexBulk {
     p.lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, ttlMs);
     const [results] = await Promise.all([
       p.exec(),
-      this.redis.lbSetNames(this.names.names, this.names.channel, ...names),
+      names.length > 0 ? this.redis.lbSetNames(this.names.names, this.names.channel, ...names) : undefined,
       this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs),
     ]);
     for (const [err] of results ?? []) if (err) throw err;

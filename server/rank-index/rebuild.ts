@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from '../store/db.ts';
 import { clearPending, pendingFor } from '../store/pending.ts';
-import { boardExists, boardSize, streamBoard, type IndexRow } from '../store/scores.ts';
+import { boardExists, boardSize, streamBoard, type IndexRowOf } from '../store/scores.ts';
 import { NO_PROGRESS, type Progress, type ProgressOutput } from '../progress.ts';
 import { GLOBAL_BOARD } from '../../protocol/index.ts';
 import type { IndexBulk } from './bulk.ts';
@@ -90,12 +90,12 @@ export async function rebuildBoard(
     await bulk.beginCopy(board, TTL_MS);
     // Reading the next chunk from PostgreSQL overlaps writing earlier ones to Redis.
     const writing = new Set<Promise<void>>();
-    const writeOnce = async (chunk: IndexRow[]) => {
+    const writeOnce = async (chunk: IndexRowOf<boolean>[]) => {
       if (!(await bulk.writeCopy(board, token, owner, chunk, TTL_MS))) throw new Error(`rebuild of ${board} lost its lock`);
       copied += chunk.length;
       line?.update(copied);
     };
-    const write = async (chunk: IndexRow[]) => {
+    const write = async (chunk: IndexRowOf<boolean>[]) => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await writeOnce(chunk);
@@ -107,7 +107,13 @@ export async function rebuildBoard(
       }
     };
     let included: { instance: string; token: number }[] = [];
-    const rows = await streamBoard(
+    // Names: `global` writes every user's (and fills the hash). Another board's users all have a
+    // `global` row, so while a rebuild of `global` has filled the hash and `global` is trusted
+    // (live commits keep both current; a lost update invalidates `global`, whose rebuild then
+    // writes the names again) they are there: the rows are read without them, which spares
+    // PostgreSQL two joins and Redis a name per row.
+    const withNames = board === GLOBAL_BOARD || !((await index.namesFilled()) && (await index.trusted(GLOBAL_BOARD)));
+    const rows = await streamBoard<boolean>(
       sql,
       board,
       CHUNK_ROWS,
@@ -124,6 +130,7 @@ export async function rebuildBoard(
       async (tx) => {
         included = await pendingFor(tx, board);
       },
+      withNames,
     );
     await Promise.all(writing);
     const epoch = newGeneration();

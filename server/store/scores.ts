@@ -329,34 +329,42 @@ export interface IndexRow extends Row {
   name_version: number;
 }
 
+/** A row for the index without the user's name (`withNames: false`). */
+export type IndexRowOf<N extends boolean> = N extends true ? IndexRow : Omit<IndexRow, 'username' | 'name_version'>;
+
 /**
  * Streams a board's rows in chunks from one consistent snapshot (for rebuilding the index); resolves
  * once `onChunk` has finished with every chunk. No chunk is passed for a board without rows.
+ * Without names (a rebuild that need not write them), a board's rows are read alone: no join
+ * with `users`, nor with `global` for the name's version.
  */
-export async function streamBoard(
+export async function streamBoard<N extends boolean = true>(
   sql: Sql,
   board: string,
   chunkSize: number,
-  onChunk: (rows: IndexRow[]) => Promise<void>,
+  onChunk: (rows: IndexRowOf<N>[]) => Promise<void>,
   /** Runs first in the same snapshot (a rebuild reads the pending rows its copy will include). */
   inSnapshot?: (tx: Tx) => Promise<void>,
+  withNames: N = true as N,
 ): Promise<number> {
   let count = 0;
   await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
     if (inSnapshot) await inSnapshot(tx);
     // On the global board a row's own games_played is the name version: no self-join.
-    const query =
-      board === 'global'
-        ? tx<IndexRow[]>`
+    const query = !withNames
+      ? tx<IndexRowOf<N>[]>`
+            SELECT l.user_id, l.total_score, l.games_played FROM ${rowsOf(tx, board)} l`
+      : board === 'global'
+        ? tx<IndexRowOf<N>[]>`
             SELECT l.user_id, u.username, l.total_score, l.games_played, l.games_played AS name_version
             FROM leaderboard l JOIN users u USING (user_id)
             WHERE l.board = 'global'`
-        : tx<IndexRow[]>`
+        : tx<IndexRowOf<N>[]>`
             SELECT l.user_id, u.username, l.total_score, l.games_played, g.games_played AS name_version
             FROM ${rowsOf(tx, board)} l
             JOIN users u USING (user_id)
             JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id`;
-    // postgres.js awaits the callback for every chunk but the last, which it calls as the query
+  // postgres.js awaits the callback for every chunk but the last, which it calls as the query
     // completes and leaves running: it is awaited here (and its failure surfaced, not dropped).
     let last: Promise<void> = Promise.resolve();
     await query.cursor(chunkSize, (rows) => {

@@ -1,0 +1,101 @@
+/**
+ * Which rebuilds write names: `global`'s writes every user's and fills the names hash; another
+ * board's then reads its rows without names (no join in PostgreSQL, no name per row in Redis) and
+ * still reads with every name; while the hash is not filled, or `global` is not trusted, a board's
+ * rebuild writes its users' names itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { seed } from '../bench/seed.ts';
+import { NAMES_FILLED, namesKeys } from '../server/rank-index/keys.ts';
+import { RankIndex } from '../server/rank-index/rank-index.ts';
+import { rebuildBoard } from '../server/rank-index/rebuild.ts';
+import { connect, ensureDatabase, type Sql } from '../server/store/db.ts';
+import { migrate } from '../server/store/migrate.ts';
+import { REDIS_URL, deleteKeys, freshStores, type FreshStores } from './support/stores.ts';
+
+const USERS = 3_000;
+let stores: FreshStores;
+let sql: Sql;
+let redis: Redis;
+const prefixes: string[] = [];
+
+beforeAll(async () => {
+  stores = await freshStores();
+  await ensureDatabase(stores.databaseUrl, 5);
+  const seedSql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined }) as unknown as Sql;
+  try {
+    await migrate(seedSql);
+    await seed(seedSql, { users: USERS, sessions: USERS * 2, modes: ['ranked', 'casual'] });
+  } finally {
+    await seedSql.end();
+  }
+  sql = connect({ url: stores.databaseUrl, poolSize: 4, connectTimeoutS: 5 });
+  redis = new Redis(REDIS_URL);
+}, 120_000);
+
+afterAll(async () => {
+  redis?.disconnect();
+  await sql?.end({ timeout: 5 });
+  for (const p of prefixes) await deleteKeys(REDIS_URL, p);
+  await stores?.cleanup();
+});
+
+function freshIndex(): { index: RankIndex; names: string } {
+  const prefix = `lbt_${randomBytes(5).toString('hex')}`;
+  prefixes.push(prefix);
+  return { index: new RankIndex(redis, prefix), names: namesKeys(prefix).names };
+}
+
+/** Every entry of the board from PostgreSQL, by user, with its name. */
+async function fromPostgres(board: string): Promise<Map<number, string>> {
+  const rows = await sql<{ user_id: number; username: string }[]>`
+    SELECT l.user_id, u.username FROM leaderboard l JOIN users u USING (user_id) WHERE l.board = ${board}`;
+  return new Map(rows.map((r) => [Number(r.user_id), r.username]));
+}
+
+async function expectNamed(index: RankIndex, board: string): Promise<void> {
+  const want = await fromPostgres(board);
+  const top = await index.top(board, want.size + 10);
+  if (typeof top === 'symbol') throw new Error(`${board} is not trusted`);
+  expect(top.entries.length).toBe(want.size);
+  for (const e of top.entries) expect(e.username).toBe(want.get(e.user_id));
+}
+
+it('fills the names from global, then rebuilds a mode board without writing names and reads every name', async () => {
+  const { index, names } = freshIndex();
+  expect((await rebuildBoard(index, sql, 'global')).status).toBe('rebuilt');
+  expect(await index.namesFilled()).toBe(true);
+  const filled = await redis.hlen(names);
+  // A name changed by hand in the hash stays as it is: the mode board's rebuild writes none.
+  const someone = [...(await fromPostgres('mode:ranked')).keys()][0]!;
+  const member = String(someone).padStart(16, '0');
+  const held = (await redis.hget(names, member))!;
+  await redis.hset(names, member, held.replace(/:.*/, ':renamed-by-hand'));
+  expect((await rebuildBoard(index, sql, 'mode:ranked')).status).toBe('rebuilt');
+  expect(await redis.hlen(names)).toBe(filled);
+  expect((await redis.hget(names, member))!.endsWith(':renamed-by-hand')).toBe(true);
+  await redis.hset(names, member, held);
+  await expectNamed(index, 'mode:ranked');
+});
+
+it('writes a board’s names itself while the names hash is not filled', async () => {
+  const { index, names } = freshIndex();
+  expect(await index.namesFilled()).toBe(false);
+  expect((await rebuildBoard(index, sql, 'mode:casual')).status).toBe('rebuilt');
+  expect(await redis.hlen(names)).toBe((await fromPostgres('mode:casual')).size);
+  await expectNamed(index, 'mode:casual');
+});
+
+it('writes a board’s names itself while global is not trusted, even with the hash filled', async () => {
+  const { index, names } = freshIndex();
+  expect((await rebuildBoard(index, sql, 'global')).status).toBe('rebuilt');
+  await index.invalidate('global');
+  await redis.del(names);
+  await redis.hset(names, NAMES_FILLED, 'x'); // the marker alone: a hash "filled" but emptied
+  expect(await index.namesFilled()).toBe(true);
+  expect((await rebuildBoard(index, sql, 'mode:ranked')).status).toBe('rebuilt');
+  await expectNamed(index, 'mode:ranked');
+});
