@@ -107,8 +107,11 @@ class FuzzSocket {
   readonly kinds = new Map<string, number>();
   readonly problems: string[] = [];
   readonly ours = new Map<number, Ours>();
-  /** Fuzz frames parseFrame accepted, by rid: a bad_request for one is reported with its bytes. */
-  private readonly acceptedByRid = new Map<number, Uint8Array | string>();
+  /**
+   * Fuzz frames parseFrame accepted, by rid (the last few of each: fuzz rids repeat): a
+   * bad_request under such a rid is reported with the bytes of every frame it may answer.
+   */
+  private readonly acceptedByRid = new Map<number, (Uint8Array | string)[]>();
   readonly surprises: string[] = [];
   closeCode: number | undefined;
   private running = true;
@@ -153,7 +156,11 @@ class FuzzSocket {
       p = typeof base.data === 'string' || Math.random() > 0.33 ? base : probe(quickMutate(base.data));
     }
     if (!p.parsed.ok) this.predictedBad++;
-    else if (p.parsed.rid !== undefined) this.acceptedByRid.set(p.parsed.rid, p.data);
+    else if (p.parsed.rid !== undefined) {
+      const seen = this.acceptedByRid.get(p.parsed.rid) ?? [];
+      seen.push(p.data);
+      this.acceptedByRid.set(p.parsed.rid, seen.slice(-4));
+    }
     this.ws.send(p.data, { binary: typeof p.data !== 'string' });
     this.sent++;
   }
@@ -194,8 +201,8 @@ class FuzzSocket {
       this.replies++;
       const accepted = rid === undefined ? undefined : this.acceptedByRid.get(rid);
       if (kind === 'bad_request' && accepted !== undefined && this.surprises.length < 5) {
-        const bytes = typeof accepted === 'string' ? `text ${JSON.stringify(accepted)}` : Buffer.from(accepted).toString('hex');
-        this.surprises.push(`rid ${rid}: ${bytes} -> ${JSON.stringify(frame)}`);
+        const bytes = accepted.map((a) => (typeof a === 'string' ? `text ${JSON.stringify(a)}` : Buffer.from(a).toString('hex')));
+        this.surprises.push(`rid ${rid}: ${bytes.join(' or ')} -> ${JSON.stringify(frame)}`);
       }
       const ours = rid === undefined ? undefined : this.ours.get(rid);
       if (ours) {
