@@ -128,9 +128,7 @@ const replyHeads = new WeakMap<object, Map<string, Uint8Array>>();
  */
 export function encodeReply(payload: object, op: string, rid: number | undefined): Uint8Array {
   if (!reused.has(payload)) return packFlatReply(payload, op, rid) ?? encode(rid === undefined ? { ...payload, op } : { ...payload, op, rid });
-  if (rid !== undefined && !(Number.isInteger(rid) && rid >= 0 && rid <= 0xffff)) {
-    return encode(rid === undefined ? { ...payload, op } : { ...payload, op, rid });
-  }
+  if (rid !== undefined && !(Number.isInteger(rid) && rid >= 0 && rid <= 0xffff)) return encode({ ...payload, op, rid });
   let heads = replyHeads.get(payload);
   if (!heads) replyHeads.set(payload, (heads = new Map()));
   const which = rid === undefined ? op : `${op}\u0000rid`;

@@ -122,7 +122,7 @@ export class RankIndex {
   }
 
   /** The names of `members`: as the script read them, or (on a cluster) with one HMGET. */
-  private async namesOf(members: string[], read: Names | null): Promise<Names> {
+  private async namesOf(members: readonly string[], read: Names | null): Promise<Names> {
     if (this.namesInScript) return read ?? [];
     if (members.length === 0) return [];
     return (await this.redis.hmget(this.namesKeys.names, ...members)).map((v) => (v === null ? null : parseNameValue(v).name));
@@ -268,16 +268,8 @@ export class RankIndex {
    */
   private async entriesOf(reply: RanksReply, members: readonly string[], userIds: readonly number[]): Promise<(Entry | undefined | Untrusted)[]> {
     const [, totals, ranks, games, read] = reply;
-    // Names line up with the members asked: as the script read them, or (on a cluster) read for
-    // those on the board.
-    let names: Names;
-    if (this.namesInScript) names = read ?? [];
-    else {
-      const on = userIds.flatMap((_, i) => (totals[i] == null ? [] : [i]));
-      const got = await this.namesOf(on.map((i) => members[i]!), null);
-      names = new Array<string | null>(userIds.length).fill(null);
-      on.forEach((i, k) => (names[i] = got[k] ?? null));
-    }
+    // One name per member asked (on a cluster, read after the script for all of them).
+    const names = await this.namesOf(members, read);
     const out: (Entry | undefined | Untrusted)[] = new Array(userIds.length);
     for (let i = 0; i < userIds.length; i++) {
       const total = totals[i];

@@ -364,7 +364,7 @@ export async function streamBoard<N extends boolean = true>(
             FROM ${rowsOf(tx, board)} l
             JOIN users u USING (user_id)
             JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id`;
-  // postgres.js awaits the callback for every chunk but the last, which it calls as the query
+    // postgres.js awaits the callback for every chunk but the last, which it calls as the query
     // completes and leaves running: it is awaited here (and its failure surfaced, not dropped).
     let last: Promise<void> = Promise.resolve();
     await query.cursor(chunkSize, (rows) => {
