@@ -6,15 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { seed } from '../bench/seed.ts';
 import { NAMES_FILLED, namesKeys } from '../server/rank-index/keys.ts';
 import { RankIndex } from '../server/rank-index/rank-index.ts';
 import { rebuildBoard } from '../server/rank-index/rebuild.ts';
-import { connect, ensureDatabase, type Sql } from '../server/store/db.ts';
-import { migrate } from '../server/store/migrate.ts';
-import { REDIS_URL, deleteKeys, freshStores, type FreshStores } from './support/stores.ts';
+import { connect, type Sql } from '../server/store/db.ts';
+import { REDIS_URL, deleteKeys, freshStores, seededDatabase, type FreshStores } from './support/stores.ts';
 
 const USERS = 3_000;
 let stores: FreshStores;
@@ -24,14 +21,7 @@ const prefixes: string[] = [];
 
 beforeAll(async () => {
   stores = await freshStores();
-  await ensureDatabase(stores.databaseUrl, 5);
-  const seedSql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined }) as unknown as Sql;
-  try {
-    await migrate(seedSql);
-    await seed(seedSql, { users: USERS, sessions: USERS * 2, modes: ['ranked', 'casual'] });
-  } finally {
-    await seedSql.end();
-  }
+  await seededDatabase(stores, { users: USERS, sessions: USERS * 2, modes: ['ranked', 'casual'] });
   sql = connect({ url: stores.databaseUrl, poolSize: 4, connectTimeoutS: 5 });
   redis = new Redis(REDIS_URL);
 }, 120_000);

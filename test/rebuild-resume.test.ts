@@ -6,16 +6,13 @@
  * writes that timed out, finishes, and the index equals PostgreSQL.
  */
 import { Redis } from 'ioredis';
-import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { seed } from '../bench/seed.ts';
 import { toMember } from '../server/rank-index/keys.ts';
 import { RankIndex } from '../server/rank-index/rank-index.ts';
 import { rebuildBoard } from '../server/rank-index/rebuild.ts';
-import { connect, ensureDatabase, type Sql } from '../server/store/db.ts';
-import { migrate } from '../server/store/migrate.ts';
+import { connect, type Sql } from '../server/store/db.ts';
 import { PrivateRedis, stopAllRedis } from './support/redis-server.ts';
-import { freshStores, type FreshStores } from './support/stores.ts';
+import { freshStores, seededDatabase, type FreshStores } from './support/stores.ts';
 
 const USERS = 150_000;
 let stores: FreshStores;
@@ -26,14 +23,7 @@ let admin: Redis;
 
 beforeAll(async () => {
   stores = await freshStores();
-  await ensureDatabase(stores.databaseUrl, 5);
-  const seedSql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined }) as unknown as Sql;
-  try {
-    await migrate(seedSql);
-    await seed(seedSql, { users: USERS, sessions: USERS, modes: ['ranked'] });
-  } finally {
-    await seedSql.end();
-  }
+  await seededDatabase(stores, { users: USERS, sessions: USERS, modes: ['ranked'] });
   sql = connect({ url: stores.databaseUrl, poolSize: 4, connectTimeoutS: 5 });
   priv = await PrivateRedis.start();
   // The server's settings in miniature: a short command timeout, commands failing fast.

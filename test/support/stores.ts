@@ -5,6 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
+import { seed, type SeedOptions } from '../../bench/seed.ts';
+import { ensureDatabase, type Sql } from '../../server/store/db.ts';
+import { migrate } from '../../server/store/migrate.ts';
 
 export const PG_BASE = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -52,4 +55,16 @@ export async function freshStores(redisUrl = REDIS_URL): Promise<FreshStores> {
       await deleteKeys(redisUrl, redisPrefix);
     },
   };
+}
+
+/** Creates the stores' database, applies the migrations and seeds it as `npm run bench:seed` does. */
+export async function seededDatabase(stores: FreshStores, opts: SeedOptions): Promise<void> {
+  await ensureDatabase(stores.databaseUrl, 5);
+  const sql = postgres(stores.databaseUrl, { max: 1, onnotice: () => undefined }) as unknown as Sql;
+  try {
+    await migrate(sql);
+    await seed(sql, opts);
+  } finally {
+    await sql.end();
+  }
 }
