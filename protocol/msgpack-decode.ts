@@ -7,9 +7,15 @@
  *   - that a map key was not a string: such an entry cannot name a field of the contract, so it is
  *     dropped as any unknown field is (a bin or map key must not fail the whole frame).
  * Strings must be valid UTF-8. Errors never carry a third-party decoder's internal message.
+ *
+ * Nesting deeper than MAX_DEPTH is not decoded but skipped, without recursion, and stands as
+ * TOO_DEEP, which no schema accepts: a frame may nest thousands deep within its 4096 bytes, and
+ * decoding that by recursion would overflow the stack or not depending on how far the JIT has
+ * optimised the decoder (the same frame served once and refused the next time). The contract has
+ * nothing nested that deep, so a known field holding it is refused and an unknown one dropped.
  */
 import { DecodeError } from './codec.ts';
-import { checkStandardMessagePack } from './msgpack-scan.ts';
+import { checkStandardMessagePack, scanValues } from './msgpack-scan.ts';
 
 export interface Decoded {
   value: unknown;
@@ -21,10 +27,15 @@ export interface Decoded {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Keys that would reach an object's prototype if assigned; dropped like any unknown field. */
 const UNSAFE_KEYS = new Set(['__proto__']);
+/** Containers nested deeper than this are skipped (see above); far below any stack limit. */
+const MAX_DEPTH = 64;
+/** What a value nested past MAX_DEPTH decodes to: not a value any schema takes. */
+export const TOO_DEEP: unique symbol = Symbol('nested too deeply');
 
 class Reader {
   pos = 0;
   readonly floats: string[] = [];
+  private depth = 0;
   private readonly view: DataView;
 
   constructor(private readonly bytes: Uint8Array) {
@@ -93,13 +104,18 @@ class Reader {
     return out;
   }
 
-  private array(n: number, path: string | undefined): unknown[] {
+  private array(n: number, path: string | undefined): unknown[] | typeof TOO_DEEP {
+    if (this.depth >= MAX_DEPTH) return this.skip(n);
+    this.depth++;
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) out[i] = this.value(path === undefined ? undefined : join(path, String(i)));
+    this.depth--;
     return out;
   }
 
-  private map(n: number, path: string | undefined): Record<string, unknown> {
+  private map(n: number, path: string | undefined): Record<string, unknown> | typeof TOO_DEEP {
+    if (this.depth >= MAX_DEPTH) return this.skip(2 * n);
+    this.depth++;
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const kb = this.bytes[this.pos]!;
@@ -109,7 +125,17 @@ class Reader {
       const v = this.value(keep && path !== undefined ? join(path, key as string) : undefined);
       if (keep) out[key as string] = v;
     }
+    this.depth--;
     return out;
+  }
+
+  /** Moves past `pending` values, nested ones included, without recursion (see scanValues). */
+  private skip(pending: number): typeof TOO_DEEP {
+    const end = scanValues(this.bytes, this.view, this.pos, pending);
+    // checkStandardMessagePack passed these bytes whole, so this cannot fail.
+    if (typeof end === 'string') throw new DecodeError(end);
+    this.pos = end;
+    return TOO_DEEP;
   }
 }
 

@@ -8,9 +8,19 @@
 /** Returns a reason the bytes are not one standard MessagePack value, or undefined when they are. */
 export function checkStandardMessagePack(bytes: Uint8Array): string | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = scanValues(bytes, view, 0, 1);
+  if (typeof end === 'string') return end;
+  if (end !== bytes.byteLength) return `trailing bytes after the MessagePack value (${bytes.byteLength - end})`;
+  return undefined;
+}
+
+/**
+ * Moves past `pending` standard MessagePack values from `pos` (nested ones included, without
+ * recursion): the position after them, or a reason they are not standard or not all there.
+ * `view` is a DataView over exactly `bytes`.
+ */
+export function scanValues(bytes: Uint8Array, view: DataView, pos: number, pending: number): number | string {
   const end = bytes.byteLength;
-  let pos = 0;
-  let pending = 1; // values still to read
   // Every value takes at least one byte, so this loop is bounded by the length of the input.
   while (pending > 0) {
     if (pos >= end) return 'truncated MessagePack data';
@@ -57,6 +67,5 @@ export function checkStandardMessagePack(bytes: Uint8Array): string | undefined 
     pos += skip;
     if (pos > end) return 'truncated MessagePack data';
   }
-  if (pos !== end) return `trailing bytes after the MessagePack value (${end - pos})`;
-  return undefined;
+  return pos;
 }

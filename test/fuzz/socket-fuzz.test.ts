@@ -314,12 +314,9 @@ describe(`socket fuzz (seed ${SEED})`, () => {
       expect(s.replies, `socket ${i}: one reply per frame`).toBe(s.sent);
       const refused = s.kinds.get('bad_request') ?? 0;
       const why = () => `socket ${i}: bad_request for ${refused} frames, parseFrame refuses ${s.predictedBad}; accepted frames answered bad_request: ${s.surprises.join('; ') || 'none with a rid'}; the ${s.acceptedSent.length} accepted frames are in ${keepAccepted(i, s)}`;
-      // KNOWN, NOT UNDERSTOOD (2026-12-01): now and then one socket of a run gets exactly one
-      // bad_request more than predicted, though every accepted frame it sent, replayed alone, is
-      // accepted. Until it is traced, one extra is reported (with the frames kept for replay) and
-      // anything more fails.
-      if (refused === s.predictedBad + 1) console.warn(`socket fuzz, known discrepancy: ${why()}`);
-      else if (refused !== s.predictedBad) expect.fail(why());
+      // (The frames are kept for replay: the one such case seen, a deep unknown field refused when
+      // its decoding overflowed the stack, depended on the JIT, so it did not replay.)
+      if (refused !== s.predictedBad) expect.fail(why());
       expect([...s.ours.keys()], `socket ${i}: our requests without a reply`).toEqual([]);
     }
     expect(kinds.get('internal') ?? 0).toBe(0);

@@ -187,3 +187,22 @@ describe('integers mean integers', () => {
     expect(msg).toBe('frame is not standard MessagePack: a string is not valid UTF-8');
   });
 });
+
+describe('deep nesting', () => {
+  /** A fixmap of three entries: op, rid, and `field` holding `depth` nested one-element arrays around nil. */
+  const deep = (op: string, rid: number, field: string, depth: number) =>
+    Buffer.concat([Buffer.of(0x83), encode('op'), encode(op), encode('rid'), encode(rid), encode(field), Buffer.alloc(depth, 0x91), Buffer.of(0xc0)]);
+  /** Runs `f` under `n` more frames of stack (a handler's call stack, cold code, a busy process). */
+  const under = <T>(n: number, f: () => T): T => (n === 0 ? f() : under(n - 1, f));
+
+  it('serves thousands of levels in an unknown field however deep the stack it is parsed on', () => {
+    for (const stack of [0, 2_000, 6_000]) {
+      expect(under(stack, () => parseFrame(deep('ping', 1, 'x', 4_000), true)), `stack ${stack}`).toMatchObject({ ok: true, op: 'ping', rid: 1 });
+    }
+  });
+
+  it('refuses the same nesting as a known field, and as the frame itself', () => {
+    expect(expectBad(parseFrame(deep('ranks', 2, 'user_ids', 4_000), true), 2)).toMatch(/user_ids/);
+    expect(parseFrame(Buffer.concat([Buffer.alloc(4_000, 0x91), Buffer.of(0xc0)]), true).ok).toBe(false);
+  });
+});
