@@ -65,7 +65,7 @@ const envSchema = z.object({
     // `none`: all-time boards only (an empty variable counts as unset, see below).
     .transform((v) => (v.trim() === 'none' ? [] : v.split(',').map((w) => w.trim()).filter((w) => w !== '')))
     .pipe(z.array(z.enum(WINDOWS)).refine((ws) => new Set(ws).size === ws.length, { message: 'lists a window twice' })),
-  GROUP_COMMIT_MAX: int(1, 10_000, 256),
+  GROUP_COMMIT_MAX: int(1, 1_000, 256),
   GROUP_COMMIT_CONCURRENCY: int(1, 200, 4),
   SUBMIT_QUEUE_MAX: int(1, 1_000_000, 2048),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000, 1000),

@@ -78,7 +78,7 @@ it('PostgreSQL refuses a submit whose deadline has passed, before it starts or w
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
     const holder = sql.begin(async (tx) => {
-      await tx`SELECT 1 FROM users WHERE user_id = 70001 FOR UPDATE`;
+      await tx`SELECT lb_lock_users(${[70001]}::bigint[])`;
       locked();
       await held;
     });
@@ -93,6 +93,28 @@ it('PostgreSQL refuses a submit whose deadline has passed, before it starts or w
     expect(await waiting).toBe('LB001');
     expect(await sql`SELECT submission_id FROM game_sessions WHERE user_id = 70001`).toEqual([{ submission_id: 'in-time' }]);
     expect(await sql`SELECT total_score FROM leaderboard WHERE user_id = 70001 AND board = 'global'`).toEqual([{ total_score: 5 }]);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+});
+
+it('concurrent batches sharing users in opposite orders all commit, one user at a time, without deadlock', async () => {
+  // Each user's lock (lb_lock_users) is taken in user_id order whatever the batch's order, so
+  // batches listing the same users backwards cannot wait on each other in a cycle.
+  const sql = openSql(stores.databaseUrl, 12);
+  try {
+    const users = [80001, 80002, 80003, 80004, 80005, 80006];
+    const batch = (n: number) => {
+      const ids = n % 2 === 0 ? users : [...users].reverse();
+      return sql<{ status: string }[]>`SELECT status FROM lb_submit_batch(${new Date(Date.now() + 30_000)}, '{NULL,NULL,NULL}'::text[],
+        ${ids}::bigint[], ${ids.map(() => 3)}::bigint[], ${ids.map(() => 'ranked')}::text[], ${ids.map(() => null)}::text[],
+        ${ids.map((u) => `b${n}-${u}`)}::text[], ${ids.map((u) => nameKey(defaultUsername(u)))}::text[])`;
+    };
+    const results = await Promise.all(Array.from({ length: 24 }, (_, n) => batch(n)));
+    expect(results.flat().map((r) => r.status)).toEqual(Array(24 * users.length).fill('ok'));
+    const totals = await sql<{ user_id: number; total_score: number; games_played: number }[]>`
+      SELECT user_id::int, total_score::int, games_played FROM leaderboard WHERE board = 'global' AND user_id = ANY (${users}) ORDER BY user_id`;
+    expect(totals).toEqual(users.map((u) => ({ user_id: u, total_score: 72, games_played: 24 })));
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -292,13 +292,13 @@ describe('PostgreSQL stalled for one submit (its user row locked) past the query
     expect(await waitForIndex(redis, sql, stores.redisPrefix)).toEqual([]);
     const epochBefore = await redis.get(boardKeys(stores.redisPrefix, 'global').epoch);
 
-    // Another session holds the user's row: the server's submit waits on the lock past its deadline.
+    // Another session holds the user's lock (lb_lock_users): the server's submit waits on it past its deadline.
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
     const holder = sql.begin(async (tx) => {
-      await tx`SELECT 1 FROM users WHERE user_id = ${user_id} FOR UPDATE`;
+      await tx`SELECT lb_lock_users(${[user_id]}::bigint[])`;
       locked();
       await released;
     });

@@ -7,7 +7,8 @@
 -- Set-based (a row-by-row batch spent most of its time starting one statement after another):
 --  1. inserts the batch's new users, in user_id order, named as their first submit asks;
 --  2. locks every user of the batch, in user_id order, so concurrent batches cannot deadlock on
---     users, and a totals row is only ever written by the holder of its user's lock;
+--     users, and a totals row is only ever written by the holder of its user's lock (an advisory
+--     lock, lb_lock_users: a row lock would dirty a users page per submit);
 --  3. commits the simple rows (a user once in the batch, with no username) with one statement per
 --     table (creating the mode boards they need);
 --  4. runs the other rows (renames, a user several times, new users refused a name) one by one,
@@ -70,10 +71,12 @@ BEGIN
     ORDER BY t.u, t.o
     ON CONFLICT DO NOTHING;
 
-  -- The lock also reads what the statements below need of users (no further lookups).
+  -- Every user of the batch locked, in user_id order (lb_lock_users); then, in a statement of
+  -- its own (so with a snapshot taken after the locks), what the statements below need of users.
+  PERFORM lb_lock_users(p_user_ids);
   SELECT coalesce(array_agg(l.user_id), '{}'), coalesce(array_agg(l.username), '{}') INTO v_known, v_known_names
     FROM (SELECT DISTINCT t.u FROM unnest(p_user_ids) AS t(u) ORDER BY t.u) AS ids
-    CROSS JOIN LATERAL (SELECT u.user_id, u.username FROM users u WHERE u.user_id = ids.u FOR UPDATE) AS l;
+    CROSS JOIN LATERAL (SELECT u.user_id, u.username FROM users u WHERE u.user_id = ids.u) AS l;
 
   SELECT coalesce(array_agg(t.o::integer ORDER BY t.o), '{}') INTO v_complex
     FROM (

@@ -16,8 +16,8 @@ export interface TruthRow {
   global_games: number;
 }
 
-export function openSql(databaseUrl: string): Sql {
-  return connect({ url: databaseUrl, poolSize: 3, connectTimeoutS: 5 });
+export function openSql(databaseUrl: string, poolSize = 3): Sql {
+  return connect({ url: databaseUrl, poolSize, connectTimeoutS: 5 });
 }
 
 /** Every board PostgreSQL knows, with its rows. */
