@@ -1,13 +1,14 @@
 /**
- * Which rebuilds write names: `global`'s writes every user's and fills the names hash; another
- * board's then reads its rows without names (no join in PostgreSQL, no name per row in Redis) and
- * still reads with every name; while the hash is not filled, or `global` is not trusted, a board's
- * rebuild writes its users' names itself.
+ * Which rebuilds write names: `global`'s writes every user's into a copy of the names hash (plain
+ * writes; names written live meanwhile are logged and replayed, version-checked, at its swap) and
+ * marks it filled; another board's then reads its rows without names (no join in PostgreSQL, no
+ * name per row in Redis) and still reads with every name; while the hash is not filled, or
+ * `global` is not trusted, a board's rebuild writes its users' names itself.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { NAMES_FILLED, namesKeys } from '../server/rank-index/keys.ts';
+import { NAMES_FILLED, namesKeys, toMember } from '../server/rank-index/keys.ts';
 import { RankIndex } from '../server/rank-index/rank-index.ts';
 import { rebuildBoard } from '../server/rank-index/rebuild.ts';
 import { connect, type Sql } from '../server/store/db.ts';
@@ -33,10 +34,10 @@ afterAll(async () => {
   await stores?.cleanup();
 });
 
-function freshIndex(): { index: RankIndex; names: string } {
+function freshIndex(): { index: RankIndex; names: string; prefix: string } {
   const prefix = `lbt_${randomBytes(5).toString('hex')}`;
   prefixes.push(prefix);
-  return { index: new RankIndex(redis, prefix), names: namesKeys(prefix).names };
+  return { index: new RankIndex(redis, prefix), names: namesKeys(prefix).names, prefix };
 }
 
 /** Every entry of the board from PostgreSQL, by user, with its name. */
@@ -88,4 +89,53 @@ it('writes a board’s names itself while global is not trusted, even with the h
   expect(await index.namesFilled()).toBe(true);
   expect((await rebuildBoard(index, sql, 'mode:ranked')).status).toBe('rebuilt');
   await expectNamed(index, 'mode:ranked');
+});
+
+it('a rebuild of global swaps in a names copy: stale names replaced, the copy and its log gone, the hash filled', async () => {
+  const { index, names, prefix } = freshIndex();
+  const k = namesKeys(prefix);
+  const want = await fromPostgres('global');
+  const someone = toMember([...want.keys()][0]!);
+  await redis.hset(names, someone, '999999:left-behind'); // a name no commit wrote, at a version none reaches
+  expect((await rebuildBoard(index, sql, 'global')).status).toBe('rebuilt');
+  expect(await redis.hget(names, someone)).toMatch(new RegExp(`:${want.get(Number(someone))}$`));
+  expect(await redis.hlen(names)).toBe(want.size + 1); // every user, and the filled mark
+  expect(await index.namesFilled()).toBe(true);
+  expect(await redis.exists(k.log, k.rebuilding)).toBe(0);
+  expect(await redis.keys(`${names}~*`)).toEqual([]);
+  await expectNamed(index, 'global');
+});
+
+it('names written live while the copy fills are in it once swapped, version-checked; a later rebuild’s copy makes an earlier one’s swap fail', async () => {
+  const { index, names } = freshIndex();
+  const bulk = index.bulk;
+  const users = [...(await fromPostgres('global')).keys()].slice(0, 3);
+  const [renamed, stale, untouched] = users as [number, number, number];
+  const snapshot = users.map((u) => ({ user_id: u, total_score: 10, games_played: 5, username: `snap${u}`, name_version: 5 }));
+  await bulk.beginNamesCopy('r1', 15_000);
+  await bulk.beginCopy('global', 15_000);
+  await bulk.lock('global', 'r1', 15_000);
+  expect(await bulk.writeCopy('global', 'r1', 'test', snapshot, 15_000, 'copy')).toBe(true);
+  // Live commits during the fill: a rename newer than the snapshot, and a name older than it.
+  await index.apply([], [
+    { userId: renamed, version: 6, name: 'renamed-live' },
+    { userId: stale, version: 4, name: 'older-than-copy' },
+  ]);
+  expect(await redis.hget(names, toMember(renamed))).toBe('6:renamed-live'); // served live meanwhile
+  expect(await bulk.swapNamesCopy('r1', 'gen1')).toBe(true);
+  expect(await redis.hget(names, toMember(renamed))).toBe('6:renamed-live');
+  expect(await redis.hget(names, toMember(stale))).toBe(`5:snap${stale}`);
+  expect(await redis.hget(names, toMember(untouched))).toBe(`5:snap${untouched}`);
+  expect(await redis.hget(names, NAMES_FILLED)).toBe('gen1');
+  expect(await redis.ttl(names)).toBe(-1);
+
+  // Two rebuilds' copies (the first one's lock lost meanwhile): only the one begun last swaps.
+  await bulk.unlock('global', 'r1');
+  await bulk.beginNamesCopy('r2', 15_000);
+  await bulk.beginNamesCopy('r3', 15_000);
+  expect(await bulk.lock('global', 'r2', 15_000)).toBe(true);
+  expect(await bulk.writeCopy('global', 'r2', 'test', snapshot, 15_000, 'copy')).toBe(false);
+  expect(await bulk.swapNamesCopy('r2', 'gen2')).toBe(false);
+  expect(await redis.hget(names, NAMES_FILLED)).toBe('gen1');
+  expect(await bulk.swapNamesCopy('r3', 'gen3')).toBe(true);
 });

@@ -7,10 +7,10 @@
 import { isCluster } from '../store/redis.ts';
 import type { IndexRowOf } from '../store/scores.ts';
 import { indexPipeline, type IndexClient } from './commands.ts';
-import { NAMES_FILLED, boardKeyScan, boardKeys, instanceAliveKey, namesKeys, toMember } from './keys.ts';
+import { boardKeyScan, boardKeys, instanceAliveKey, namesKeys, toMember, type NamesKeys } from './keys.ts';
 
 export class IndexBulk {
-  private readonly names: { names: string; channel: string };
+  private readonly names: NamesKeys;
 
   constructor(
     private readonly redis: IndexClient,
@@ -49,11 +49,28 @@ export class IndexBulk {
   }
 
   /**
-   * Writes rows into the copy of rebuild `token` (their names into the names hash, for rows that
-   * carry them) and extends its lock, mark and copy, and `owner`'s life, by `ttlMs`. Throws what
-   * Redis refused; answers false when the lock is no longer the rebuild's.
+   * Starts rebuild `token`'s copy of the names hash (a rebuild of `global`, which holds every
+   * user): live name writes are logged from now on, until NAMES_SWAP.
    */
-  async writeCopy(board: string, token: string, owner: string, rows: readonly IndexRowOf<boolean>[], ttlMs: number): Promise<boolean> {
+  async beginNamesCopy(token: string, ttlMs: number): Promise<void> {
+    await this.redis.lbNamesBegin(this.names.log, this.names.rebuilding, token, ttlMs);
+  }
+
+  /**
+   * Writes rows into the copy of rebuild `token` and extends its lock, mark and copy, and
+   * `owner`'s life, by `ttlMs`. Rows that carry names write them into the rebuild's names copy
+   * (`namesTo: 'copy'`, plain writes: see beginNamesCopy) or, version-checked, into the names hash
+   * itself (`'hash'`). Throws what Redis refused; answers false when the lock, or the names copy,
+   * is no longer the rebuild's.
+   */
+  async writeCopy(
+    board: string,
+    token: string,
+    owner: string,
+    rows: readonly IndexRowOf<boolean>[],
+    ttlMs: number,
+    namesTo: 'copy' | 'hash' = 'hash',
+  ): Promise<boolean> {
     const k = boardKeys(this.prefix, board);
     const tz = k.tz(token);
     const th = k.th(token);
@@ -64,7 +81,10 @@ export class IndexBulk {
       const member = toMember(r.user_id);
       zadd.push(-r.total_score, member);
       hset.push(member, r.games_played);
-      if ('username' in r) names.push(member, r.name_version, r.username);
+      if ('username' in r) {
+        if (namesTo === 'copy') names.push(member, `${r.name_version}:${r.username}`);
+        else names.push(member, r.name_version, r.username);
+      }
     }
     // The board's keys in one pipeline (one slot); the names and the heartbeat, in other
     // slots, beside it.
@@ -72,13 +92,40 @@ export class IndexBulk {
     p.zadd(tz, ...zadd);
     p.hset(th, ...hset);
     p.lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, ttlMs);
-    const [results] = await Promise.all([
+    const [results, namesOk] = await Promise.all([
       p.exec(),
-      names.length > 0 ? this.redis.lbSetNames(this.names.names, this.names.channel, ...names) : undefined,
+      names.length === 0 ? true : namesTo === 'copy' ? this.writeNamesCopy(token, names, ttlMs) : this.writeNames(names).then(() => true),
       this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs),
     ]);
     for (const [err] of results ?? []) if (err) throw err;
-    return results?.[2]?.[1] === 1;
+    return results?.[2]?.[1] === 1 && namesOk;
+  }
+
+  /** Version-checked names (member, version, name triples) into the names hash. */
+  private async writeNames(triples: (string | number)[]): Promise<void> {
+    const n = this.names;
+    await this.redis.lbSetNames(n.names, n.channel, n.log, n.rebuilding, ...triples);
+  }
+
+  /** Names (member, "version:name" pairs) into rebuild `token`'s names copy; false once it is not the rebuild's. */
+  private async writeNamesCopy(token: string, pairs: (string | number)[], ttlMs: number): Promise<boolean> {
+    const n = this.names;
+    const p = indexPipeline(this.redis);
+    p.hset(n.copy(token), ...pairs);
+    p.lbNamesExtend(n.rebuilding, n.copy(token), n.log, token, ttlMs);
+    const results = await p.exec();
+    for (const [err] of results ?? []) if (err) throw err;
+    return results?.[1]?.[1] === 1;
+  }
+
+  /**
+   * Replays the names logged during rebuild `token` onto its names copy, marks the copy filled by
+   * generation `epoch` (NAMES_FILLED) and swaps it in. False, swapping nothing, when the copy is no
+   * longer the rebuild's (its mark expired, or another rebuild began one).
+   */
+  async swapNamesCopy(token: string, epoch: string): Promise<boolean> {
+    const n = this.names;
+    return (await this.redis.lbNamesSwap(n.names, n.copy(token), n.log, n.rebuilding, token, epoch)) === 1;
   }
 
   /**
@@ -89,11 +136,6 @@ export class IndexBulk {
   async swapCopy(board: string, token: string, epoch: string, expireAt: string): Promise<string | null> {
     const k = boardKeys(this.prefix, board);
     return this.redis.lbRebuildSwap(k.epoch, k.z, k.h, k.tz(token), k.th(token), k.log, k.rebuilding, k.lock, k.channel, epoch, token, expireAt);
-  }
-
-  /** Records that a rebuild of `global` filled the names hash (see NAMES_FILLED). */
-  async markNamesFilled(epoch: string): Promise<void> {
-    await this.redis.hset(this.names.names, NAMES_FILLED, epoch);
   }
 
   /** For each of `members`: its score and games on the board, and its name (null where absent). */

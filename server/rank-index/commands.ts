@@ -37,7 +37,12 @@ export interface IndexScripts<C extends ClientContext = { type: 'default' }> {
     ...updates: (string | number)[]
   ): Result<ApplyReply, C>;
   /** `users`: member, version, name per user. Answers the members renamed. */
-  lbSetNames(names: string, channel: string, ...users: (string | number)[]): Result<string[], C>;
+  lbSetNames(names: string, channel: string, log: string, rebuilding: string, ...users: (string | number)[]): Result<string[], C>;
+  lbNamesBegin(log: string, rebuilding: string, token: string, ttlMs: number): Result<number, C>;
+  /** Answers 1 while the names copy is the rebuild's, else 0. */
+  lbNamesExtend(rebuilding: string, copy: string, log: string, token: string, ttlMs: number): Result<0 | 1, C>;
+  /** Answers 1 once swapped in, 0 when the copy is no longer the rebuild's. */
+  lbNamesSwap(names: string, copy: string, log: string, rebuilding: string, token: string, filledBy: string): Result<0 | 1, C>;
   lbTrusted(epoch: string, z: string, h: string): Result<0 | 1, C>;
   lbRange(...args: [...ReadKeys, start: number, stop: number]): Result<RowsReply | null, C>;
   lbAround(...args: [...ReadKeys, member: string, radius: number]): Result<RowsReply | [string] | null, C>;
@@ -74,7 +79,10 @@ export function defineIndexScripts(redis: RedisClient, readKeys: 3 | 4 = isClust
   // Fixed key counts: on a cluster, auto-pipelining routes a script call by its first argument.
   return defineScripts<IndexScripts>(redis, {
     lbApply: { numberOfKeys: 6, lua: lua.APPLY_UPDATES },
-    lbSetNames: { numberOfKeys: 2, lua: lua.SET_NAMES },
+    lbSetNames: { numberOfKeys: 4, lua: lua.SET_NAMES },
+    lbNamesBegin: { numberOfKeys: 2, lua: lua.NAMES_BEGIN },
+    lbNamesExtend: { numberOfKeys: 3, lua: lua.NAMES_EXTEND },
+    lbNamesSwap: { numberOfKeys: 4, lua: lua.NAMES_SWAP },
     lbTrusted: { numberOfKeys: 3, lua: lua.IS_TRUSTED },
     lbRange: { numberOfKeys: readKeys, lua: lua.READ_RANGE },
     lbAround: { numberOfKeys: readKeys, lua: lua.READ_AROUND },

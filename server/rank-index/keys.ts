@@ -21,6 +21,9 @@
  *                  it was created: without it (evicted, flushed) names may be missing, and the
  *                  maintainer rebuilds `global`.
  *   names:changes  the pub/sub channel announcing renames: "<member>" joined by '|'.
+ *   names~<rebuild>, names:log, names:rebuilding: a rebuild of `global` fills a copy of the
+ *                  names hash (plain writes, no version checks) while live name writes are also
+ *                  logged, then replays the log onto the copy and swaps it in (scripts.ts, NAMES_SWAP).
  *
  * Per server instance, under `{instances}`: `<instance id>:alive`, its heartbeat (heartbeat.ts).
  *
@@ -69,9 +72,19 @@ export function boardKeyScan(prefix: string): { glob: string; boardOf(key: strin
 
 const MEMBER_WIDTH = 16; // 2^53 - 1 has 16 digits
 
-/** The hash of every user's name, and the channel announcing renames (same slot). */
-export function namesKeys(prefix: string): { names: string; channel: string } {
-  return { names: `${prefix}:{names}`, channel: `${prefix}:{names}:changes` };
+export interface NamesKeys {
+  names: string;
+  channel: string;
+  /** The copy one rebuild of `global` fills (see the header). */
+  copy(rebuild: string): string;
+  log: string;
+  rebuilding: string;
+}
+
+/** The hash of every user's name, the channel announcing renames, and a rebuild's copy (one slot). */
+export function namesKeys(prefix: string): NamesKeys {
+  const names = `${prefix}:{names}`;
+  return { names, channel: `${names}:changes`, copy: (rebuild) => `${names}~${rebuild}`, log: `${names}:log`, rebuilding: `${names}:rebuilding` };
 }
 
 /** The names hash's field marking it filled by a rebuild of `global` (see the header). */

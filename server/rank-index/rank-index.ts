@@ -13,7 +13,7 @@ import { compareListing, parseBoard, periodEnd, type Entry, type PageCursor } fr
 import { assignRanks, type Row } from '../ranking.ts';
 import { IndexBulk } from './bulk.ts';
 import { defineIndexScripts, type IndexClient, type RanksReply, type ReadKeys, type RowsReply } from './commands.ts';
-import { NAMES_FILLED, boardKeys, fromMember, namesKeys, parseNameValue, toMember } from './keys.ts';
+import { NAMES_FILLED, boardKeys, fromMember, namesKeys, parseNameValue, toMember, type NamesKeys } from './keys.ts';
 import { randomBytes } from 'node:crypto';
 
 export const UNTRUSTED = Symbol('untrusted');
@@ -81,7 +81,7 @@ export class RankIndex {
   private readonly redis: IndexClient;
   /** The names hash is read inside the read scripts (a single Redis), else after them (a cluster). */
   private readonly namesInScript: boolean;
-  private readonly namesKeys: { names: string; channel: string };
+  private readonly namesKeys: NamesKeys;
   /** A rebuild's and reconcile's traffic, on this connection. */
   readonly bulk: IndexBulk;
   /** `rank` requests of this event-loop turn, by board, read together on the next (see rank()). */
@@ -157,7 +157,8 @@ export class RankIndex {
     if (names.length > 0) {
       const args: (string | number)[] = [];
       for (const n of names) args.push(toMember(n.userId), n.version, n.name);
-      setNames = this.redis.lbSetNames(this.namesKeys.names, this.namesKeys.channel, ...args);
+      const k = this.namesKeys;
+      setNames = this.redis.lbSetNames(k.names, k.channel, k.log, k.rebuilding, ...args);
       if (!this.namesInScript) await setNames;
     }
     const byBoard = new Map<string, number[]>();

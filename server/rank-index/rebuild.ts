@@ -1,9 +1,11 @@
 /**
  * Rebuilding one board's rank index from PostgreSQL without blocking reads or losing live writes:
  * fill a copy from one snapshot while live writers log their updates, then in one script replay
- * the log onto the copy (version-checked), swap it in and give the board a fresh epoch. The
- * board's users' names are written to the names hash on the way (version-checked in place: live
- * renames may land before or after), so a rebuilt board never lacks a name.
+ * the log onto the copy (version-checked), swap it in and give the board a fresh epoch. A rebuild
+ * of `global`, which holds every user, fills a copy of the names hash the same way (plain writes,
+ * live name writes logged, swapped in just before the board); another board's rebuild writes its
+ * users' names into the names hash itself, version-checked, only while that copy cannot be
+ * trusted to have them (see withNames below). A rebuilt board never lacks a name.
  */
 import { randomBytes } from 'node:crypto';
 import type { Sql } from '../store/db.ts';
@@ -90,8 +92,11 @@ export async function rebuildBoard(
     await bulk.beginCopy(board, TTL_MS);
     // Reading the next chunk from PostgreSQL overlaps writing earlier ones to Redis.
     const writing = new Set<Promise<void>>();
+    const namesTo = board === GLOBAL_BOARD ? 'copy' : 'hash';
+    // Before the snapshot: every name written live from now on is logged for the names copy.
+    if (namesTo === 'copy') await bulk.beginNamesCopy(token, TTL_MS);
     const writeOnce = async (chunk: IndexRowOf<boolean>[]) => {
-      if (!(await bulk.writeCopy(board, token, owner, chunk, TTL_MS))) throw new Error(`rebuild of ${board} lost its lock`);
+      if (!(await bulk.writeCopy(board, token, owner, chunk, TTL_MS, namesTo))) throw new Error(`rebuild of ${board} lost its lock (or its names copy)`);
       copied += chunk.length;
       line?.update(copied);
     };
@@ -135,6 +140,11 @@ export async function rebuildBoard(
     await Promise.all(writing);
     const epoch = newGeneration();
     const expiry = String(indexExpiry(board) ?? '');
+    // The names first: a board swapped in is read with them.
+    if (namesTo === 'copy' && !(await bulk.swapNamesCopy(token, epoch))) {
+      outcome = 'expired';
+      return { status: 'expired', board };
+    }
     const swapped = await bulk.swapCopy(board, token, epoch, expiry);
     if (swapped === null) {
       outcome = 'expired';
@@ -142,8 +152,6 @@ export async function rebuildBoard(
     }
     outcome = 'done';
     await clearPending(sql, board, included);
-    // `global` holds every user: the names hash now has every name (see NAMES_FILLED).
-    if (board === GLOBAL_BOARD) await bulk.markNamesFilled(epoch);
     return { status: 'rebuilt', board, rows, epoch, ms: performance.now() - started, retries };
   } finally {
     line?.finish(outcome);

@@ -17,7 +17,7 @@
  * generation is named in keys.ts, beside the parser of the channel's messages, and interpolated
  * here, so the Lua writing it and the TypeScript reading it cannot disagree.
  */
-import { GENERATION_NOTICE } from './keys.ts';
+import { GENERATION_NOTICE, NAMES_FILLED } from './keys.ts';
 
 /** A Lua string literal of `s`. */
 function luaString(s: string): string {
@@ -157,30 +157,82 @@ return out
 `;
 
 /**
- * Users' names, version-checked: a name older than the one held is ignored. One of the same
- * version is written (a version is one commit, so it can differ only by damage, which a rebuild's
- * fill then repairs). Those that change an existing name are announced on the names channel,
- * "<member>" joined by '|', so live views holding the user are read again.
- * KEYS: names, names channel; ARGV: per user: member, version, name.
- * Returns the members renamed.
+ * set_name(h, member, version, name): a user's name, version-checked: a name older than the one
+ * held is ignored. One of the same version is written (a version is one commit, so it can differ
+ * only by damage, which a rebuild's fill then repairs). Answers whether an existing name changed.
  */
-export const SET_NAMES = `
-local renamed = {}
-for i = 1, #ARGV, 3 do
-  local member, vs, name = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local cur = redis.call('HGET', KEYS[1], member)
+const SET_NAME = `
+local function set_name(h, member, vs, name)
+  local cur = redis.call('HGET', h, member)
   local v0, n0 = -1, nil
   if cur then
     local a = string.find(cur, ':', 1, true)
     v0, n0 = tonumber(string.sub(cur, 1, a - 1)), string.sub(cur, a + 1)
   end
-  if tonumber(vs) >= v0 then
-    redis.call('HSET', KEYS[1], member, vs .. ':' .. name)
-    if n0 and n0 ~= name then renamed[#renamed + 1] = member end
-  end
+  if tonumber(vs) < v0 then return false end
+  redis.call('HSET', h, member, vs .. ':' .. name)
+  return n0 ~= nil and n0 ~= name
+end
+`;
+
+/**
+ * Users' names (set_name). Those that change an existing name are announced on the names
+ * channel, "<member>" joined by '|', so live views holding the user are read again. While a
+ * rebuild of `global` fills a copy of the hash, the names are also logged for its swap (NAMES_SWAP).
+ * KEYS: names, names channel, names log, names rebuilding mark; ARGV: per user: member, version, name.
+ * Returns the members renamed.
+ */
+export const SET_NAMES = `${SET_NAME}
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  for i = 1, #ARGV, 3000 do redis.call('RPUSH', KEYS[3], unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
+  local ttl = redis.call('PTTL', KEYS[4])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+end
+local renamed = {}
+for i = 1, #ARGV, 3 do
+  if set_name(KEYS[1], ARGV[i], ARGV[i + 1], ARGV[i + 2]) then renamed[#renamed + 1] = ARGV[i] end
 end
 if #renamed > 0 then redis.call('SPUBLISH', KEYS[2], table.concat(renamed, '|')) end
 return renamed
+`;
+
+/**
+ * Starts a rebuild's copy of the names hash: from now on live name writes are logged (SET_NAMES).
+ * The mark holds the rebuild's token, so a later rebuild's start makes an earlier one's swap fail.
+ * KEYS: names log, names rebuilding mark; ARGV: token, ttl ms.
+ */
+export const NAMES_BEGIN = `
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/**
+ * Extends the names copy, its log and its mark while the mark is the rebuild's (an abandoned copy
+ * expires by itself). KEYS: names rebuilding mark, copy, log; ARGV: token, ttl ms. Returns 1 or 0.
+ */
+export const NAMES_EXTEND = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+return 1
+`;
+
+/**
+ * Finishes a rebuild's copy of the names hash: replays the names logged while it was filled
+ * (set_name, so order does not matter), marks it filled (NAMES_FILLED = ARGV[2]) and swaps it in.
+ * Refuses (returns 0) when the mark is gone or another rebuild's: names may have gone unlogged.
+ * KEYS: names, copy, log, mark; ARGV: token, the generation it was filled by.
+ */
+export const NAMES_SWAP = `${SET_NAME}
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
+local log = redis.call('LRANGE', KEYS[3], 0, -1)
+for i = 1, #log, 3 do set_name(KEYS[2], log[i], log[i + 1], log[i + 2]) end
+redis.call('HSET', KEYS[2], ${luaString(NAMES_FILLED)}, ARGV[2])
+redis.call('UNLINK', KEYS[1]) -- freed in the background (see REBUILD_SWAP)
+redis.call('RENAME', KEYS[2], KEYS[1])
+redis.call('PERSIST', KEYS[1])
+redis.call('DEL', KEYS[3], KEYS[4])
+return 1
 `;
 
 /** Whether a board's index is trusted (see TRUSTED). KEYS: epoch, z, h. Returns 1 or 0. */
@@ -295,8 +347,11 @@ local log = redis.call('LRANGE', KEYS[6], 0, -1)
 for i = 1, #log, 3 do
   apply(KEYS[4], KEYS[5], log[i], log[i + 1], log[i + 2])
 end
-if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]); redis.call('PERSIST', KEYS[2]) else redis.call('DEL', KEYS[2]) end
-if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]); redis.call('PERSIST', KEYS[3]) else redis.call('DEL', KEYS[3]) end
+-- UNLINK first: the old set is freed in the background, where RENAME over it would free it here
+-- (a million members held Redis for a good part of a second).
+redis.call('UNLINK', KEYS[2], KEYS[3])
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('RENAME', KEYS[4], KEYS[2]); redis.call('PERSIST', KEYS[2]) end
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[3]); redis.call('PERSIST', KEYS[3]) end
 redis.call('DEL', KEYS[6], KEYS[7])
 local generation = ARGV[1]
 if redis.call('EXISTS', KEYS[2]) == 0 then generation = generation .. '~' end

@@ -23,7 +23,14 @@ describe('key names', () => {
   });
 
   it('names the names hash, the heartbeats and a user\'s submit limits', () => {
-    expect(namesKeys('lb')).toEqual({ names: 'lb:{names}', channel: 'lb:{names}:changes' });
+    const names = namesKeys('lb');
+    expect({ ...names, copy: names.copy('r1') }).toEqual({
+      names: 'lb:{names}',
+      channel: 'lb:{names}:changes',
+      copy: 'lb:{names}~r1',
+      log: 'lb:{names}:log',
+      rebuilding: 'lb:{names}:rebuilding',
+    });
     expect(instanceAliveKey('lb', 'abc')).toBe('lb:{instances}:abc:alive');
     expect(submitLimitKeys('lb', 42, 'ranked')).toEqual({ bucket: 'lb:{u:42}:bucket', modeMinute: 'lb:{u:42}:minute:ranked', allMinute: 'lb:{u:42}:minute-all' });
   });
