@@ -145,8 +145,12 @@ $$;
 -- checkpoint), which on a database of a million players was 0.4 page images per submit. The
 -- two-key form, keyed by the id's high and low 32 bits, has a key space of its own: the one-key
 -- locks (periods above, migrations) never collide with it.
+-- plpgsql, so the statement's plan is kept per connection (a SQL function called from plpgsql is
+-- planned again at every call).
 CREATE OR REPLACE FUNCTION lb_lock_users(p_user_ids bigint[])
-RETURNS void LANGUAGE sql AS $$
-  SELECT count(pg_advisory_xact_lock((ids.u >> 32)::integer, ((ids.u & 4294967295) - 2147483648)::integer))
-  FROM (SELECT DISTINCT t.u FROM unnest(p_user_ids) AS t(u) ORDER BY t.u) AS ids
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM count(pg_advisory_xact_lock((ids.u >> 32)::integer, ((ids.u & 4294967295) - 2147483648)::integer))
+  FROM (SELECT DISTINCT t.u FROM unnest(p_user_ids) AS t(u) ORDER BY t.u) AS ids;
+END;
 $$;
