@@ -101,6 +101,21 @@ export class IndexBulk {
     return results?.[2]?.[1] === 1 && namesOk;
   }
 
+  /**
+   * Extends rebuild `token`'s lock, mark and copy (and its names copy's, with `names`) and
+   * `owner`'s life by `ttlMs`, writing nothing; false when the lock is no longer the rebuild's.
+   */
+  async extend(board: string, token: string, owner: string, ttlMs: number, names: boolean): Promise<boolean> {
+    const k = boardKeys(this.prefix, board);
+    const n = this.names;
+    const [lock] = await Promise.all([
+      this.redis.lbRebuildExtend(k.lock, k.rebuilding, k.tz(token), k.th(token), token, ttlMs),
+      names ? this.redis.lbNamesExtend(n.rebuilding, n.copy(token), n.log, token, ttlMs) : undefined,
+      this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs),
+    ]);
+    return lock === 1;
+  }
+
   /** Version-checked names (member, version, name triples) into the names hash. */
   private async writeNames(triples: (string | number)[]): Promise<void> {
     const n = this.names;

@@ -118,6 +118,13 @@ export async function rebuildBoard(
     // writes the names again) they are there: the rows are read without them, which spares
     // PostgreSQL two joins and Redis a name per row.
     const withNames = board === GLOBAL_BOARD || !((await index.namesFilled()) && (await index.trusted(GLOBAL_BOARD)));
+    // The rows come sorted: on a large board PostgreSQL's sort may outlast the lock's life before
+    // the first chunk extends it. Until the copy is filled the lock and marks are also extended on
+    // a timer. Its failure is not the rebuild's: a lock or mark lost meanwhile fails the next
+    // chunk's write or the swap, which fail the rebuild.
+    const keepAlive = setInterval(() => {
+      bulk.extend(board, token, owner, TTL_MS, namesTo === 'copy').catch(() => undefined);
+    }, TTL_MS / 3);
     const rows = await streamBoard<boolean>(
       sql,
       board,
@@ -136,7 +143,7 @@ export async function rebuildBoard(
         included = await pendingFor(tx, board);
       },
       withNames,
-    );
+    ).finally(() => clearInterval(keepAlive));
     await Promise.all(writing);
     const epoch = newGeneration();
     const expiry = String(indexExpiry(board) ?? '');
