@@ -351,7 +351,7 @@ export async function streamBoard<N extends boolean = true>(
   await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
     if (inSnapshot) await inSnapshot(tx);
     // The whole result is read: planned for it (one sort), not for its first rows (for a cursor,
-    // by default: the rank index's order with a random heap read per row, 2-10x as long).
+    // by default: the rank index's order with a random heap read per row, about 3x as long for 1M rows).
     await tx`SET LOCAL cursor_tuple_fraction = 1`;
     // In listing order: Redis inserts each member next to the one before it, where the sorted
     // set's nodes are still in the cache (a million members in random order took 1.6x as long).
