@@ -74,23 +74,25 @@ export class IndexBulk {
     const k = boardKeys(this.prefix, board);
     const tz = k.tz(token);
     const th = k.th(token);
-    const zadd: (string | number)[] = [];
-    const hset: (string | number)[] = [];
-    const names: (string | number)[] = [];
+    // Whole commands as arrays of strings (`call`), not numbers spread as arguments: ioredis then
+    // neither converts each argument nor collects tens of thousands of them into a rest array.
+    const zadd: string[] = [tz];
+    const hset: string[] = [th];
+    const names: string[] = [];
     for (const r of rows) {
       const member = toMember(r.user_id);
-      zadd.push(-r.total_score, member);
-      hset.push(member, r.games_played);
+      zadd.push(String(-r.total_score), member);
+      hset.push(member, String(r.games_played));
       if ('username' in r) {
         if (namesTo === 'copy') names.push(member, `${r.name_version}:${r.username}`);
-        else names.push(member, r.name_version, r.username);
+        else names.push(member, String(r.name_version), r.username);
       }
     }
     // The board's keys in one pipeline (one slot); the names and the heartbeat, in other
     // slots, beside it.
     const p = indexPipeline(this.redis);
-    p.zadd(tz, ...zadd);
-    p.hset(th, ...hset);
+    p.call('zadd', zadd);
+    p.call('hset', hset);
     p.lbRebuildExtend(k.lock, k.rebuilding, tz, th, token, ttlMs);
     const [results, namesOk] = await Promise.all([
       p.exec(),
@@ -117,16 +119,16 @@ export class IndexBulk {
   }
 
   /** Version-checked names (member, version, name triples) into the names hash. */
-  private async writeNames(triples: (string | number)[]): Promise<void> {
+  private async writeNames(triples: string[]): Promise<void> {
     const n = this.names;
     await this.redis.lbSetNames(n.names, n.channel, n.log, n.rebuilding, ...triples);
   }
 
   /** Names (member, "version:name" pairs) into rebuild `token`'s names copy; false once it is not the rebuild's. */
-  private async writeNamesCopy(token: string, pairs: (string | number)[], ttlMs: number): Promise<boolean> {
+  private async writeNamesCopy(token: string, pairs: string[], ttlMs: number): Promise<boolean> {
     const n = this.names;
     const p = indexPipeline(this.redis);
-    p.hset(n.copy(token), ...pairs);
+    p.call('hset', [n.copy(token), ...pairs]);
     p.lbNamesExtend(n.rebuilding, n.copy(token), n.log, token, ttlMs);
     const results = await p.exec();
     for (const [err] of results ?? []) if (err) throw err;
