@@ -97,7 +97,7 @@ export class IndexBulk {
     const [results, namesOk] = await Promise.all([
       p.exec(),
       names.length === 0 ? true : namesTo === 'copy' ? this.writeNamesCopy(token, names, ttlMs) : this.writeNames(names).then(() => true),
-      this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs),
+      this.beat(owner, ttlMs),
     ]);
     for (const [err] of results ?? []) if (err) throw err;
     return results?.[2]?.[1] === 1 && namesOk;
@@ -105,17 +105,16 @@ export class IndexBulk {
 
   /**
    * Extends rebuild `token`'s lock, mark and copy (and its names copy's, with `names`) and
-   * `owner`'s life by `ttlMs`, writing nothing; false when the lock is no longer the rebuild's.
+   * `owner`'s life by `ttlMs`, writing nothing. Each extends only what is still the rebuild's.
    */
-  async extend(board: string, token: string, owner: string, ttlMs: number, names: boolean): Promise<boolean> {
+  async extend(board: string, token: string, owner: string, ttlMs: number, names: boolean): Promise<void> {
     const k = boardKeys(this.prefix, board);
     const n = this.names;
-    const [lock] = await Promise.all([
+    await Promise.all([
       this.redis.lbRebuildExtend(k.lock, k.rebuilding, k.tz(token), k.th(token), token, ttlMs),
       names ? this.redis.lbNamesExtend(n.rebuilding, n.copy(token), n.log, token, ttlMs) : undefined,
-      this.redis.set(instanceAliveKey(this.prefix, owner), '1', 'PX', ttlMs),
+      this.beat(owner, ttlMs),
     ]);
-    return lock === 1;
   }
 
   /** Version-checked names (member, version, name triples) into the names hash. */

@@ -94,6 +94,16 @@ if not epoch then return false end
  * expire_at(at, epoch, z, h): a window board's keys go at `at` (ms since the epoch), some time after
  * its period ends (its reads then come from PostgreSQL); '' leaves all-time boards' keys alone.
  */
+/**
+ * log_args(log, from): appends ARGV[from..] to a rebuild's log list (what live writers record
+ * while a copy fills), in slices that stay within Lua's stack for unpack.
+ */
+const LOG_ARGS = `
+local function log_args(log, from)
+  for i = from, #ARGV, 3000 do redis.call('RPUSH', log, unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
+end
+`;
+
 const EXPIRE_AT = `
 local function expire_at(at, epoch, z, h)
   if at == '' then return end
@@ -114,11 +124,11 @@ end
  * Returns {0} when the board's index is not trusted (nothing applied), else {1, epoch, rank...}:
  * when ranks are wanted, for each update the competition rank of its total just after it.
  */
-export const APPLY_UPDATES = `${APPLY}${EXPIRE_AT}
+export const APPLY_UPDATES = `${APPLY}${EXPIRE_AT}${LOG_ARGS}
 local n = (#ARGV - 5) / 3
 local ranked = ARGV[5] == '1'
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  for i = 6, #ARGV, 3000 do redis.call('RPUSH', KEYS[5], unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
+  log_args(KEYS[5], 6)
   redis.call('PEXPIRE', KEYS[5], ARGV[3])
 end
 local raw = redis.call('GET', KEYS[1])
@@ -182,9 +192,9 @@ end
  * KEYS: names, names channel, names log, names rebuilding mark; ARGV: per user: member, version, name.
  * Returns the members renamed.
  */
-export const SET_NAMES = `${SET_NAME}
+export const SET_NAMES = `${SET_NAME}${LOG_ARGS}
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  for i = 1, #ARGV, 3000 do redis.call('RPUSH', KEYS[3], unpack(ARGV, i, math.min(i + 2999, #ARGV))) end
+  log_args(KEYS[3], 1)
   local ttl = redis.call('PTTL', KEYS[4])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 end

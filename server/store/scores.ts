@@ -355,23 +355,24 @@ export async function streamBoard<N extends boolean = true>(
     await tx`SET LOCAL cursor_tuple_fraction = 1`;
     // In listing order: Redis inserts each member next to the one before it, where the sorted
     // set's nodes are still in the cache (a million members in random order took 1.6x as long).
+    const inListingOrder = tx`ORDER BY l.total_score DESC, l.user_id`;
     // On the global board a row's own games_played is the name version: no self-join.
     const query = !withNames
       ? tx<IndexRowOf<N>[]>`
             SELECT l.user_id, l.total_score, l.games_played FROM ${rowsOf(tx, board)} l
-            ORDER BY l.total_score DESC, l.user_id`
+            ${inListingOrder}`
       : board === 'global'
         ? tx<IndexRowOf<N>[]>`
             SELECT l.user_id, u.username, l.total_score, l.games_played, l.games_played AS name_version
             FROM leaderboard l JOIN users u USING (user_id)
             WHERE l.board = 'global'
-            ORDER BY l.total_score DESC, l.user_id`
+            ${inListingOrder}`
         : tx<IndexRowOf<N>[]>`
             SELECT l.user_id, u.username, l.total_score, l.games_played, g.games_played AS name_version
             FROM ${rowsOf(tx, board)} l
             JOIN users u USING (user_id)
             JOIN leaderboard g ON g.board = 'global' AND g.user_id = l.user_id
-            ORDER BY l.total_score DESC, l.user_id`;
+            ${inListingOrder}`;
     // postgres.js awaits the callback for every chunk but the last, which it calls as the query
     // completes and leaves running: it is awaited here (and its failure surfaced, not dropped).
     let last: Promise<void> = Promise.resolve();
