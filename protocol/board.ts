@@ -27,11 +27,25 @@ export function isBoardId(board: string): boolean {
 
 /**
  * What a board keeps per player (a spec addition, see protocol/extensions.md): the sum of their
- * scores (v1's behaviour and the default), their best single score, or their latest one.
+ * scores (v1's behaviour and the default), their best single score (the highest on a `desc`
+ * board, the lowest on an `asc` one), their latest one, or their lowest or highest whatever the
+ * board's order.
  */
-export const WRITE_MODES = ['sum', 'best', 'latest'] as const;
+export const WRITE_MODES = ['sum', 'best', 'latest', 'min', 'max'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
 export const DEFAULT_WRITE_MODE: WriteMode = 'sum';
+
+/** A board's order: `desc`, higher is better (v1's and the default), or `asc`, lower is better. */
+export const SORT_ORDERS = ['desc', 'asc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
+export const DEFAULT_SORT_ORDER: SortOrder = 'desc';
+
+/**
+ * How a board's scores are shown: `points` (a count), `time_ms` (milliseconds, shown as
+ * 1:02.417), `distance` (in units of 10^-decimals of `unit`, shown as 12.50 km).
+ */
+export const SCORE_FORMATS = ['points', 'time_ms', 'distance'] as const;
+export type ScoreFormat = (typeof SCORE_FORMATS)[number];
 
 export const WINDOWS = ['daily', 'weekly', 'monthly'] as const;
 export type Window = (typeof WINDOWS)[number];

@@ -22,7 +22,16 @@ export const HTTP_EXAMPLES = {
       top_players: [entry(1, 7, 'ace', 120_000, 80), entry(2, 9, 'kit', 99_000, 70), entry(2, 42, 'nova', 99_000, 61)],
     },
   },
-  boards: { query: {}, reply: { boards: ['global', 'mode:casual', 'mode:ranked'] } },
+  boards: {
+    query: {},
+    reply: {
+      boards: ['global', 'mode:lap'],
+      definitions: [
+        { board: 'global', sort_order: 'desc', write_mode: 'sum', display: { format: 'points', unit: '', decimals: 0 }, windows: ['daily', 'weekly', 'monthly'], players: 1204 },
+        { board: 'mode:lap', sort_order: 'asc', write_mode: 'best', display: { format: 'time_ms', unit: '', decimals: 0 }, windows: ['daily', 'weekly', 'monthly'], players: 311 },
+      ],
+    },
+  },
   ranks: {
     query: { user_ids: [42, 9, 5, 7], board: 'global' },
     reply: { board: 'global', entries: [entry(1, 7, 'ace', 120_000, 80), entry(2, 9, 'kit', 99_000, 70), entry(2, 42, 'nova', 99_000, 61)], missing: [5] },

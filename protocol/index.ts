@@ -2,6 +2,7 @@
 export * from './codes.ts';
 export * from './limits.ts';
 export * from './board.ts';
+export * from './score-format.ts';
 export * as fields from './fields.ts';
 export * from './names.ts';
 export * from './requests.ts';

@@ -4,13 +4,15 @@
  */
 import { z } from 'zod';
 import * as f from './fields.ts';
+import { SCORE_FORMATS, SORT_ORDERS, WINDOWS, WRITE_MODES } from './board.ts';
 import { ERROR_CODE_LIST, type ErrorCode, type Op } from './codes.ts';
 import type { Equal, Expect } from './type-equality.ts';
-import type { DiffFrame, Entry, ErrorFrame, Replies, Session, SnapshotFrame } from './types.ts';
+import type { BoardDefinition, DiffFrame, Entry, ErrorFrame, Replies, ScoreDisplay, Session, SnapshotFrame } from './types.ts';
 
 // The types live in types.ts (no zod, so the SDK ships them); these schemas must infer exactly them.
 export type {
   AroundReply,
+  BoardDefinition,
   BoardsReply,
   DiffFrame,
   Entry,
@@ -22,6 +24,7 @@ export type {
   RankReply,
   RanksReply,
   ReplyOf,
+  ScoreDisplay,
   Session,
   SnapshotFrame,
   SubmitReply,
@@ -82,7 +85,16 @@ const epoch = z.union([z.string(), z.number().int()]);
 const period = z.string().optional();
 export const subscribeReply = z.object({ board: z.string(), epoch, seq: count, entries: z.array(entry), period });
 export const unsubscribeReply = z.object({ board: z.string() });
-export const boardsReply = z.object({ boards: z.array(z.string()) });
+export const scoreDisplay = z.object({ format: z.enum(SCORE_FORMATS), unit: z.string().max(16), decimals: z.number().int().min(0).max(6) });
+export const boardDefinition = z.object({
+  board: z.string(),
+  sort_order: z.enum(SORT_ORDERS),
+  write_mode: z.enum(WRITE_MODES),
+  display: scoreDisplay,
+  windows: z.array(z.enum(WINDOWS)),
+  players: count.optional(),
+});
+export const boardsReply = z.object({ boards: z.array(z.string()), definitions: z.array(boardDefinition) });
 /** `entries` in listing order; `missing`: the listed users not on the board, in the order listed. */
 export const ranksReply = z.object({ board: z.string(), entries: z.array(entry), missing: z.array(f.userId) });
 /** `next`: the cursor of the following page (the last entry's key), null once the board is walked. */
@@ -141,6 +153,8 @@ export const errorFrame = z.object({
 export type ReplySchemasMatchTypes = [
   Expect<Equal<z.output<typeof entry>, Entry>>,
   Expect<Equal<z.output<typeof session>, Session>>,
+  Expect<Equal<z.output<typeof boardDefinition>, BoardDefinition>>,
+  Expect<Equal<z.output<typeof scoreDisplay>, ScoreDisplay>>,
   Expect<Equal<{ [O in Op]: z.output<(typeof REPLY_SCHEMAS)[O]> }, Replies>>,
   Expect<Equal<z.output<typeof diffFrame>, DiffFrame>>,
   Expect<Equal<z.output<typeof snapshotFrame>, SnapshotFrame>>,

@@ -4,6 +4,7 @@
  * zod schemas of requests.ts and replies.ts are the runtime check of the same contract; a
  * compile-time check there makes each schema infer exactly the type written here.
  */
+import type { ScoreFormat, SortOrder, Window, WriteMode } from './board.ts';
 import type { ErrorCode, Op } from './codes.ts';
 
 /** A board id: `global`, `mode:<game_mode>`, optionally with a window and a period (protocol/board.ts). */
@@ -160,8 +161,29 @@ export interface SubscribeReply {
 export interface UnsubscribeReply {
   board: Board;
 }
+/** How a board shows its scores (protocol/score-format.ts formats them). */
+export interface ScoreDisplay {
+  format: ScoreFormat;
+  /** Shown after the value (`km`, `pts`); empty for none. */
+  unit: string;
+  /** The score is in units of 10^-decimals: 1250 with 2 decimals is 12.50 (ignored by `time_ms`). */
+  decimals: number;
+}
+/** Addition to v1: a board family's kind, as configured (README, "Board kinds"). */
+export interface BoardDefinition {
+  board: Board;
+  sort_order: SortOrder;
+  write_mode: WriteMode;
+  display: ScoreDisplay;
+  /** The window boards it has (`daily`, `weekly`, `monthly`: BOARD_WINDOWS). */
+  windows: Window[];
+  /** Its number of players, when the rank index can tell at once; absent otherwise. */
+  players?: number | undefined;
+}
 export interface BoardsReply {
   boards: Board[];
+  /** Addition to v1: each listed board's definition, in the same order. */
+  definitions: BoardDefinition[];
 }
 export interface RanksReply {
   board: Board;

@@ -187,7 +187,7 @@ export async function startApp(
   subscriber.on('error', () => undefined); // the command connection already reports Redis trouble
 
   // 2. The objects (compose.ts: no I/O), then what they start, in order.
-  const s = compose(config, { sql, redis, subscriber }, { log, apm, clock, progress, jwtSecret, publicKeys });
+  const s = compose(config, { sql, redis, subscriber }, { log, apm, clock, progress, jwtSecret, publicKeys, boards });
   await s.modes.start();
   s.hub.start();
   const stopHitRate = reportIndexHitRate(

@@ -1,15 +1,30 @@
 /**
- * Per-board settings from the file named by BOARDS_CONFIG: today, each board's write mode (sum,
- * best or latest). The file is declarative: a board it does not list keeps the sum. It is
- * validated whole at start-up, then made true in PostgreSQL's `boards` table, which the submit
- * function reads. A board's mode may only change while it has no players: its totals would
- * otherwise mix two meanings, so such a change stops the start with the boards it would break.
+ * Per-board settings from the file named by BOARDS_CONFIG: each board family's kind (README,
+ * "Board kinds"): its sort order (`desc`, higher is better, the default; `asc`, lower is better),
+ * its write mode (sum, best, latest, min, max) and how its scores are shown. The file is
+ * declarative: a board it does not list is a `desc` sum of points. It is validated whole at
+ * start-up, then made true in PostgreSQL's `boards` table, which the submit function reads. A
+ * board's order and mode may only change while it has no players: its totals would otherwise mix
+ * two meanings, so such a change stops the start with the boards it would break. Its display may
+ * change at any time (it changes no stored value).
  *
- *   { "boards": [ { "board": "mode:speedrun", "write_mode": "best" },
+ *   { "boards": [ { "board": "mode:speedrun", "sort_order": "asc", "write_mode": "best",
+ *                   "display": { "format": "time_ms" } },
  *                 { "board": "mode:daily-challenge", "write_mode": "latest" } ] }
  */
 import { z } from 'zod';
-import { FAMILY_PATTERN, DEFAULT_WRITE_MODE, WRITE_MODES, type WriteMode } from '../protocol/index.ts';
+import {
+  DEFAULT_DISPLAY,
+  DEFAULT_SORT_ORDER,
+  DEFAULT_WRITE_MODE,
+  FAMILY_PATTERN,
+  SCORE_FORMATS,
+  SORT_ORDERS,
+  WRITE_MODES,
+  type ScoreDisplay,
+  type SortOrder,
+  type WriteMode,
+} from '../protocol/index.ts';
 import type { Sql } from './store/db.ts';
 
 const MAX_CONFIGURED_BOARDS = 10_000;
@@ -22,7 +37,16 @@ const fileSchema = z
           .object({
             // A family: its window boards follow its mode.
             board: z.string().regex(FAMILY_PATTERN, { message: 'must be "global" or "mode:<game_mode>"' }),
-            write_mode: z.enum(WRITE_MODES),
+            write_mode: z.enum(WRITE_MODES).default(DEFAULT_WRITE_MODE),
+            sort_order: z.enum(SORT_ORDERS).default(DEFAULT_SORT_ORDER),
+            display: z
+              .object({
+                format: z.enum(SCORE_FORMATS),
+                unit: z.string().max(16).regex(/^[^\p{Cc}]*$/u, { message: 'must hold no control character' }).default(''),
+                decimals: z.number().int().min(0).max(6).default(0),
+              })
+              .strict()
+              .optional(),
           })
           .strict(),
       )
@@ -37,12 +61,21 @@ const fileSchema = z
     });
   });
 
-export interface BoardConfig {
-  /** Boards whose write mode is not the default. */
-  readonly writeModes: ReadonlyMap<string, WriteMode>;
+/** What kind of board a family is; its window boards are of the same kind. */
+export interface BoardKind {
+  readonly sortOrder: SortOrder;
+  readonly writeMode: WriteMode;
+  readonly display: ScoreDisplay;
 }
 
-export const EMPTY_BOARD_CONFIG: BoardConfig = { writeModes: new Map() };
+export const DEFAULT_KIND: BoardKind = Object.freeze({ sortOrder: DEFAULT_SORT_ORDER, writeMode: DEFAULT_WRITE_MODE, display: DEFAULT_DISPLAY });
+
+export interface BoardConfig {
+  /** The families listed in the file, each with its kind (a listed board is created at start-up). */
+  readonly kinds: ReadonlyMap<string, BoardKind>;
+}
+
+export const EMPTY_BOARD_CONFIG: BoardConfig = { kinds: new Map() };
 
 export class BoardConfigError extends Error {}
 
@@ -60,38 +93,49 @@ export function parseBoardConfig(text: string, source = 'BOARDS_CONFIG'): BoardC
     throw new BoardConfigError(`${source}: ${problems.join('; ')}`);
   }
   return {
-    writeModes: new Map(parsed.data.boards.filter((b) => b.write_mode !== DEFAULT_WRITE_MODE).map((b) => [b.board, b.write_mode])),
+    kinds: new Map(
+      parsed.data.boards.map((b) => [
+        b.board,
+        Object.freeze({ sortOrder: b.sort_order, writeMode: b.write_mode, display: Object.freeze({ ...DEFAULT_DISPLAY, ...b.display }) }),
+      ]),
+    ),
   };
 }
 
 /**
  * Makes PostgreSQL's boards match the configuration, or changes nothing and throws when a board
- * with players would change mode. Instances starting together apply it one at a time (table lock).
+ * with players would change order or mode. Instances starting together apply it one at a time
+ * (table lock). Every listed board is created, so it is listed before its first score.
  */
 export async function applyBoardConfig(sql: Sql, cfg: BoardConfig): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`LOCK TABLE boards IN SHARE ROW EXCLUSIVE MODE`;
-    const configured = [...cfg.writeModes.keys()];
-    const rows = await tx<{ board: string; write_mode: WriteMode; players: boolean }[]>`
-      SELECT b.board, b.write_mode, EXISTS (SELECT 1 FROM leaderboard l WHERE l.board = b.board) AS players
-      FROM boards b WHERE b.write_mode <> ${DEFAULT_WRITE_MODE} OR b.board = ANY (${configured}::text[])`;
-    const wanted = (board: string) => cfg.writeModes.get(board) ?? DEFAULT_WRITE_MODE;
-    const refused = rows.filter((r) => r.players && r.write_mode !== wanted(r.board));
+    const configured = [...cfg.kinds.keys()];
+    const rows = await tx<{ board: string; write_mode: WriteMode; sort_order: SortOrder; players: boolean }[]>`
+      SELECT b.board, b.write_mode, b.sort_order, EXISTS (SELECT 1 FROM leaderboard l WHERE l.board = b.board) AS players
+      FROM boards b
+      WHERE b.write_mode <> ${DEFAULT_WRITE_MODE} OR b.sort_order <> ${DEFAULT_SORT_ORDER} OR b.board = ANY (${configured}::text[])`;
+    const wanted = (board: string) => cfg.kinds.get(board) ?? DEFAULT_KIND;
+    const changes = (r: (typeof rows)[number]) => r.write_mode !== wanted(r.board).writeMode || r.sort_order !== wanted(r.board).sortOrder;
+    const refused = rows.filter((r) => r.players && changes(r));
     if (refused.length > 0) {
+      const kind = (order: SortOrder, mode: WriteMode) => `${order} ${mode}`;
       throw new BoardConfigError(
-        `BOARDS_CONFIG would change the write mode of boards that have players: ` +
-          refused.map((r) => `${r.board} is ${r.write_mode}, configured ${wanted(r.board)}`).join('; ') +
-          ' (a board keeps its mode while it has players; use a new board instead)',
+        `BOARDS_CONFIG would change boards that have players: ` +
+          refused.map((r) => `${r.board} is ${kind(r.sort_order, r.write_mode)}, configured ${kind(wanted(r.board).sortOrder, wanted(r.board).writeMode)}`).join('; ') +
+          ' (a board keeps its sort order and write mode while it has players; use a new board instead)',
       );
     }
-    const reset = rows.filter((r) => !cfg.writeModes.has(r.board) && r.write_mode !== DEFAULT_WRITE_MODE).map((r) => r.board);
-    if (reset.length > 0) await tx`UPDATE boards SET write_mode = ${DEFAULT_WRITE_MODE} WHERE board = ANY (${reset}::text[])`;
+    const reset = rows.filter((r) => !cfg.kinds.has(r.board) && changes(r)).map((r) => r.board);
+    if (reset.length > 0) {
+      await tx`UPDATE boards SET write_mode = ${DEFAULT_WRITE_MODE}, sort_order = ${DEFAULT_SORT_ORDER} WHERE board = ANY (${reset}::text[])`;
+    }
     if (configured.length > 0) {
       await tx`
-        INSERT INTO boards (board, write_mode)
-        SELECT * FROM unnest(${configured}::text[], ${configured.map(wanted)}::text[])
-        ON CONFLICT (board) DO UPDATE SET write_mode = EXCLUDED.write_mode
-        WHERE boards.write_mode IS DISTINCT FROM EXCLUDED.write_mode`;
+        INSERT INTO boards (board, write_mode, sort_order)
+        SELECT * FROM unnest(${configured}::text[], ${configured.map((b) => wanted(b).writeMode)}::text[], ${configured.map((b) => wanted(b).sortOrder)}::text[])
+        ON CONFLICT (board) DO UPDATE SET write_mode = EXCLUDED.write_mode, sort_order = EXCLUDED.sort_order
+        WHERE (boards.write_mode, boards.sort_order) IS DISTINCT FROM (EXCLUDED.write_mode, EXCLUDED.sort_order)`;
     }
   });
 }

@@ -5,6 +5,7 @@
  * views (live/), which re-read the top rows of the boards they show.
  */
 import type { Entry } from '../protocol/index.ts';
+import type { BoardKinds } from './board-kinds.ts';
 import { unavailable } from './errors.ts';
 import type { IndexMaintainer } from './rank-index/maintainer.ts';
 import type { ServedBoards } from './rank-index/served-boards.ts';
@@ -20,6 +21,8 @@ export interface BoardReadsDeps {
   maintainer: IndexMaintainer;
   /** Which boards the index serves (all-time ones and the current periods'). */
   served: ServedBoards;
+  /** Each board's kind: the stores hold sort keys, replies totals (board-kinds.ts). */
+  kinds: BoardKinds;
   /** A PostgreSQL call without an answer by then fails as `unavailable`. */
   queryTimeoutMs: number;
   log: Logger;
@@ -29,17 +32,22 @@ export interface BoardReadsDeps {
 export class BoardReads {
   readonly sql: Sql;
   readonly index: RankIndex;
+  readonly kinds: BoardKinds;
 
   constructor(private readonly d: BoardReadsDeps) {
     this.sql = d.sql;
     this.index = d.index;
+    this.kinds = d.kinds;
   }
 
-  /** The top rows and, when they came from the index, its generation (live feeds watch it change). */
+  /**
+   * The top rows, with totals (not keys), and, when they came from the index, its generation
+   * (live feeds watch it change).
+   */
   async topView(board: string, limit: number): Promise<{ entries: Entry[]; epoch: string | undefined }> {
     const fromIndex = await this.read('top', board, () => this.index.top(board, limit));
-    if (fromIndex !== UNTRUSTED) return fromIndex;
-    return { entries: await this.db('top', () => db.top(this.sql, board, limit)), epoch: undefined };
+    if (fromIndex !== UNTRUSTED) return { entries: this.kinds.entries(board, fromIndex.entries), epoch: fromIndex.epoch };
+    return { entries: this.kinds.entries(board, await this.db('top', () => db.top(this.sql, board, limit))), epoch: undefined };
   }
 
   /**

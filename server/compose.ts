@@ -9,6 +9,8 @@ import type { HealthReply } from '../protocol/index.ts';
 import type { Apm } from './apm.ts';
 import type { PublicKeys } from './auth/jwks.ts';
 import { keyring } from './auth/jwt.ts';
+import type { BoardConfig } from './board-config.ts';
+import { BoardKinds } from './board-kinds.ts';
 import { BoardReads } from './board-reads.ts';
 import type { Clock } from './clock.ts';
 import { CommitEvents } from './commit-events.ts';
@@ -56,6 +58,8 @@ export interface ComposeOptions {
   /** The HS256 secret in use (config's, or a random one for a loopback dev run). */
   jwtSecret: string;
   publicKeys: PublicKeys | undefined;
+  /** BOARDS_CONFIG, parsed (and already applied to PostgreSQL). */
+  boards: BoardConfig;
 }
 
 export interface Server {
@@ -84,6 +88,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
   const heartbeat = new InstanceHeartbeat(redis, config.redisPrefix, log);
   const pending = new PendingUpdates(sql, heartbeat.instanceId, log);
   const served = new ServedBoards(config.boardWindows, () => clock.now());
+  const kinds = new BoardKinds(o.boards, config.boardWindows);
   const maintainer = new IndexMaintainer(
     index,
     sql,
@@ -130,7 +135,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
     windows: config.boardWindows,
     clock,
   });
-  const reads = new BoardReads({ sql, index, maintainer, served, queryTimeoutMs: config.pgQueryTimeoutMs, log, metrics });
+  const reads = new BoardReads({ sql, index, maintainer, served, kinds, queryTimeoutMs: config.pgQueryTimeoutMs, log, metrics });
 
   const app = uWS.App();
   const hub = new LiveHub({
@@ -138,6 +143,7 @@ export function compose(config: Config, stores: Stores, o: ComposeOptions): Serv
     subscriber,
     redisPrefix: config.redisPrefix,
     loadTop: (board, limit) => reads.topView(board, limit),
+    signOf: (board) => kinds.sign(board),
     send: (ws, frame) => sendFrame(ws, frame, log),
     metrics,
     log,

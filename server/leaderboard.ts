@@ -12,6 +12,7 @@ import {
   percentile,
   type AroundReply,
   type AroundRequest,
+  type BoardsReply,
   type Entry,
   type HistoryReply,
   type HistoryRequest,
@@ -95,7 +96,7 @@ export class Leaderboard {
       const games = r.global_games!;
       const duplicate = r.status === 'duplicate';
       const ranked = rank ?? (await this.submitRank(req.user_id, total, duplicate));
-      return { user_id: req.user_id, total_score: total, games_played: games, rank: ranked.rank, duplicate, ...(ranked.exact ? {} : { rank_exact: false as const }) };
+      return { user_id: req.user_id, total_score: this.r.kinds.total(GLOBAL_BOARD, total), games_played: games, rank: ranked.rank, duplicate, ...(ranked.exact ? {} : { rank_exact: false as const }) };
     } finally {
       await admitted?.(outcome);
     }
@@ -121,7 +122,7 @@ export class Leaderboard {
       const ranked = await this.submitRank(req.user_id, totals.total_score, true);
       return {
         user_id: req.user_id,
-        total_score: totals.total_score,
+        total_score: this.r.kinds.total(GLOBAL_BOARD, totals.total_score),
         games_played: totals.games_played,
         rank: ranked.rank,
         duplicate: true,
@@ -157,7 +158,7 @@ export class Leaderboard {
       board: req.board,
       user_id: entry.user_id,
       username: entry.username,
-      total_score: entry.total_score,
+      total_score: this.r.kinds.total(req.board, entry.total_score),
       games_played: entry.games_played,
       rank: entry.rank,
       percentile: percentile(entry.rank, totalPlayers),
@@ -185,7 +186,7 @@ export class Leaderboard {
     const entries =
       fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('around', () => db.around(this.r.sql, req.board, req.user_id, req.radius));
     if (!entries) throw this.notOnBoard(req.user_id, req.board);
-    return { board: req.board, entries };
+    return { board: req.board, entries: this.r.kinds.entries(req.board, entries) };
   }
 
   /** Addition to v1: the listed users' entries in listing order, and those not on the board. */
@@ -193,7 +194,7 @@ export class Leaderboard {
     const fromIndex = await this.r.read('ranks', req.board, () => this.r.index.ranks(req.board, req.user_ids));
     const entries = fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('ranks', () => db.ranks(this.r.sql, req.board, req.user_ids));
     const found = new Set(entries.map((e) => e.user_id));
-    return { board: req.board, entries, missing: req.user_ids.filter((id) => !found.has(id)) };
+    return { board: req.board, entries: this.r.kinds.entries(req.board, entries), missing: req.user_ids.filter((id) => !found.has(id)) };
   }
 
   /**
@@ -202,18 +203,36 @@ export class Leaderboard {
    */
   async page(req: PageRequest): Promise<PageReply> {
     const n = req.limit + 1;
-    const fromIndex = await this.r.read('page', req.board, () => this.r.index.page(req.board, req.after, n));
-    const rows = fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('page', () => db.page(this.r.sql, req.board, req.after, n));
-    const entries = rows.slice(0, req.limit);
+    const after = req.after && this.r.kinds.cursor(req.board, req.after);
+    const fromIndex = await this.r.read('page', req.board, () => this.r.index.page(req.board, after, n));
+    const rows = fromIndex !== UNTRUSTED ? fromIndex : await this.r.db('page', () => db.page(this.r.sql, req.board, after, n));
+    const entries = this.r.kinds.entries(req.board, rows.slice(0, req.limit));
     const last = entries[entries.length - 1];
     const next = rows.length > req.limit && last ? { total_score: last.total_score, user_id: last.user_id } : null;
     return { board: req.board, entries, next };
   }
 
-  /** `global` first, then every mode board in name order (each also has its window boards). */
-  async boards(): Promise<{ boards: string[] }> {
+  /**
+   * `global` first, then every mode board in name order (each also has its window boards), with
+   * each one's definition; its number of players where the rank index can tell at once (a count
+   * in PostgreSQL would grow with the players).
+   */
+  async boards(): Promise<BoardsReply> {
     const all = await this.r.db('boards', () => db.listFamilies(this.r.sql));
-    return { boards: [GLOBAL_BOARD, ...all.filter((b) => b !== GLOBAL_BOARD)] };
+    const boards = [GLOBAL_BOARD, ...all.filter((b) => b !== GLOBAL_BOARD)];
+    const players = await Promise.all(boards.map((b) => this.playersOf(b)));
+    return { boards, definitions: boards.map((b, i) => this.r.kinds.definition(b, players[i])) };
+  }
+
+  private async playersOf(board: string): Promise<number | undefined> {
+    if (!this.r.indexServes(board)) return undefined;
+    try {
+      const n = await this.r.index.size(board);
+      return n === UNTRUSTED ? undefined : n;
+    } catch (err) {
+      this.d.log.debug({ err, board }, 'could not read a board\'s size from the rank index; listing it without one');
+      return undefined;
+    }
   }
 
   async history(req: HistoryRequest): Promise<HistoryReply> {

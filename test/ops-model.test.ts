@@ -146,11 +146,16 @@ describe.each([
     });
 
     it('boards lists global first, then every mode scored in (a v1 addition)', async () => {
-      const expected = { boards: ['global', ...MODES.map((m) => `mode:${m}`).sort()] };
-      expect(REPLY_SCHEMAS.boards.parse(await ws.request('boards', {}))).toEqual(expected);
+      const boards = ['global', ...MODES.map((m) => `mode:${m}`).sort()];
+      const reply = REPLY_SCHEMAS.boards.parse(await ws.request('boards', {}));
+      expect(reply.boards).toEqual(boards);
+      // Unconfigured boards: v1's kind, each with its windows and (the index serving it) its size.
+      const kind = { sort_order: 'desc', write_mode: 'sum', display: { format: 'points', unit: '', decimals: 0 }, windows: ['daily', 'weekly', 'monthly'] };
+      expect(reply.definitions).toEqual(boards.map((board) => ({ board, ...kind, players: reply.definitions.find((d) => d.board === board)!.players })));
+      for (const d of reply.definitions) if (d.players !== undefined) expect(d.players, d.board).toBe(model.boards.get(d.board)?.size ?? 0);
       const h = await http(app.port, 'GET', '/api/leaderboard/boards');
       expect(h.status).toBe(200);
-      expect(h.body).toEqual(expected);
+      expect(h.body).toEqual(reply);
     });
 
     it('ping answers pong with the server time', async () => {

@@ -202,7 +202,7 @@ describe('a database written in the older layout', () => {
         await osql`INSERT INTO leaderboard (board, user_id, total_score, games_played, last_played_at) VALUES (${board}, ${user}, ${r.total}, ${r.games}, now())`;
       }
     }
-    expect(await migrate(osql)).toEqual([8]);
+    expect(await migrate(osql)).toEqual([8, 9]);
     expect(await osql`SELECT time_window, period FROM window_closes ORDER BY 1, 2`).toEqual([{ time_window: 'daily', period: DAY1 }]);
     expect(await osql`SELECT count(*)::int AS n FROM leaderboard WHERE board LIKE ${`%:${DAY2}`} OR board LIKE ${`%:${WEEK}`}`).toEqual([{ n: 0 }]);
     const saved = sql;

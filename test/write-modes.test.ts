@@ -151,9 +151,9 @@ describe('BOARDS_CONFIG at start-up', () => {
     await app!.close();
     app = undefined;
     const flipped = await configFile([{ board: 'mode:speed', write_mode: 'latest' }, { board: 'mode:daily', write_mode: 'latest' }], 'flipped.json');
-    await expect(startTestApp(stores, { BOARDS_CONFIG: flipped })).rejects.toThrow(/mode:speed is best, configured latest/);
+    await expect(startTestApp(stores, { BOARDS_CONFIG: flipped })).rejects.toThrow(/mode:speed is desc best, configured desc latest/);
     const dropped = await configFile([{ board: 'mode:speed', write_mode: 'best' }], 'dropped.json');
-    await expect(startTestApp(stores, { BOARDS_CONFIG: dropped })).rejects.toThrow(/mode:daily is latest, configured sum/);
+    await expect(startTestApp(stores, { BOARDS_CONFIG: dropped })).rejects.toThrow(/mode:daily is desc latest, configured desc sum/);
     expect(await sql`SELECT board, write_mode FROM boards WHERE write_mode <> 'sum' ORDER BY board`).toEqual([
       { board: 'mode:daily', write_mode: 'latest' },
       { board: 'mode:speed', write_mode: 'best' },
@@ -176,7 +176,7 @@ describe('BOARDS_CONFIG at start-up', () => {
 
   it('refuses a file that is not valid, naming what is wrong', async () => {
     const bad = join(dir, 'bad.json');
-    await writeFile(bad, JSON.stringify({ boards: [{ board: 'mode:x', write_mode: 'max' }, { board: 'nope', write_mode: 'sum' }] }));
+    await writeFile(bad, JSON.stringify({ boards: [{ board: 'mode:x', write_mode: 'median' }, { board: 'nope', write_mode: 'sum' }] }));
     await expect(startTestApp(stores, { BOARDS_CONFIG: bad })).rejects.toThrow(/boards\.0\.write_mode.*boards\.1\.board/);
     await expect(startTestApp(stores, { BOARDS_CONFIG: join(dir, 'missing.json') })).rejects.toThrow(/cannot use BOARDS_CONFIG/);
   });

@@ -46,10 +46,15 @@ export class Feed {
   #fromIndex = false;
   #lastReadAt = 0;
 
+  /**
+   * `sign`: -1 on an `asc` board, whose change notices carry sort keys (minus the totals) while
+   * the view holds totals (server/board-kinds.ts).
+   */
   constructor(
     readonly board: string,
     private readonly nextGroupEpoch: () => string,
     source = board,
+    private readonly sign: 1 | -1 = 1,
   ) {
     this.#source = source;
   }
@@ -182,7 +187,8 @@ export class Feed {
     if (n.generation) return true;
     if (this.#view.length < VIEW_SIZE || this.#members.has(n.userId)) return true;
     const last = this.#view[this.#view.length - 1]!;
-    return n.total > last.total_score || (n.total === last.total_score && n.userId < last.user_id);
+    const lastKey = this.sign === 1 ? last.total_score : 0 - last.total_score;
+    return n.total > lastKey || (n.total === lastKey && n.userId < last.user_id);
   }
 
   /** Whether the user is in the view: a rename of anyone else cannot change it. */

@@ -38,7 +38,10 @@ export interface LiveDeps {
   /** A connection of its own: a subscribed Redis connection can do nothing else. */
   subscriber: RedisClient;
   redisPrefix: string;
+  /** The top rows of a board, with totals. */
   loadTop: (board: string, limit: number) => Promise<{ entries: Entry[]; epoch: string | undefined }>;
+  /** -1 for a board whose change notices carry minus the totals (`asc`, server/board-kinds.ts). */
+  signOf?: (board: string) => 1 | -1;
   send: (ws: Socket, frame: object) => void;
   metrics: Metrics;
   log: Logger;
@@ -165,7 +168,7 @@ export class LiveHub {
   private async feedFor(board: string): Promise<Feed> {
     let feed = this.feeds.get(board);
     if (!feed) {
-      const created = new Feed(board, this.nextGroupEpoch, sourceAt(board, this.d.clock.now()));
+      const created = new Feed(board, this.nextGroupEpoch, sourceAt(board, this.d.clock.now()), this.d.signOf?.(board) ?? 1);
       this.feeds.set(board, created);
       this.ready.set(created, this.initFeed(created).finally(() => this.ready.delete(created)));
       feed = created;

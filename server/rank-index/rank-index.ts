@@ -134,6 +134,12 @@ export class RankIndex {
     return (await this.redis.lbTrusted(k.epoch, k.z, k.h)) === 1;
   }
 
+  /** The board's number of players, or UNTRUSTED when its index is not trusted. */
+  async size(board: string): Promise<number | Untrusted> {
+    if (!(await this.trusted(board))) return UNTRUSTED;
+    return this.redis.zcard(this.keys(board).z);
+  }
+
   /** Stops every instance trusting the board's index (they read it from PostgreSQL until it is rebuilt). */
   async invalidate(board: string): Promise<void> {
     const k = this.keys(board);

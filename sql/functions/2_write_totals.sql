@@ -2,7 +2,8 @@
 -- holds every user's row lock): the user's two all-time rows (`global`, `mode:<m>`), whose window
 -- columns (sql/008) take the submit for the periods `p_periods` names ({daily, weekly, monthly}
 -- keys, NULL for a window that is off). Returns the two rows' new totals, each with the user's
--- totals on its window boards.
+-- totals on its window boards. Totals here are sort keys (sql/009): `p_asc` lists the boards whose
+-- keys are minus the totals; the write-mode lists are those of lb_merge_total.
 -- Re-applied at every start, after the migrations (server/store/migrate.ts, in the migration
 -- transaction): edit it here, in place. A change of its arguments or result type needs the old
 -- signature dropped by a new migration first (CREATE OR REPLACE cannot change them).
@@ -18,7 +19,7 @@
 --     the period's rows directly, by the board's write mode.
 CREATE OR REPLACE FUNCTION lb_write_totals(
   p_users bigint[], p_modes text[], p_scores bigint[], p_at timestamptz,
-  p_periods text[], p_closed boolean[], p_best text[], p_latest text[]
+  p_periods text[], p_closed boolean[], p_greatest text[], p_least text[], p_latest text[], p_asc text[]
 ) RETURNS TABLE (
   board text, user_id bigint, total_score bigint, games_played integer,
   -- The row's window boards of `p_periods` and the user's totals on them after this write.
@@ -37,35 +38,37 @@ BEGIN
       board, user_id, total_score, games_played, last_played_at,
       daily_period, daily_total, daily_games, weekly_period, weekly_total, weekly_games,
       monthly_period, monthly_total, monthly_games)
-      SELECT f.board, x.u, x.score, 1, p_at,
-             e.d, CASE WHEN e.d IS NOT NULL THEN x.score END, CASE WHEN e.d IS NOT NULL THEN 1 END,
-             e.w, CASE WHEN e.w IS NOT NULL THEN x.score END, CASE WHEN e.w IS NOT NULL THEN 1 END,
-             e.m, CASE WHEN e.m IS NOT NULL THEN x.score END, CASE WHEN e.m IS NOT NULL THEN 1 END
+      SELECT f.board, x.u, f.key, 1, p_at,
+             e.d, CASE WHEN e.d IS NOT NULL THEN f.key END, CASE WHEN e.d IS NOT NULL THEN 1 END,
+             e.w, CASE WHEN e.w IS NOT NULL THEN f.key END, CASE WHEN e.w IS NOT NULL THEN 1 END,
+             e.m, CASE WHEN e.m IS NOT NULL THEN f.key END, CASE WHEN e.m IS NOT NULL THEN 1 END
       FROM unnest(p_users, p_modes, p_scores) AS x(u, mode, score)
-      CROSS JOIN LATERAL (VALUES ('global', 0), ('mode:' || x.mode, 1)) AS f(board, k)
+      -- Each family board's key of the score: minus the score on an `asc` board (sql/009).
+      CROSS JOIN LATERAL (VALUES ('global', 0), ('mode:' || x.mode, 1)) AS f0(board, k)
+      CROSS JOIN LATERAL (SELECT f0.board, f0.k, CASE WHEN f0.board = ANY (p_asc) THEN -x.score ELSE x.score END AS key) AS f
       -- The periods the columns take: a closed one goes to its rows (3).
       CROSS JOIN (SELECT CASE WHEN NOT p_closed[1] THEN p_periods[1] END AS d,
                          CASE WHEN NOT p_closed[2] THEN p_periods[2] END AS w,
                          CASE WHEN NOT p_closed[3] THEN p_periods[3] END AS m) AS e
       ORDER BY x.u, f.k
       ON CONFLICT ON CONSTRAINT leaderboard_pkey DO UPDATE SET
-        total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, p_best, p_latest),
+        total_score = lb_merge_total(l.board, l.total_score, EXCLUDED.total_score, p_greatest, p_least, p_latest),
         games_played = l.games_played + 1,
         last_played_at = EXCLUDED.last_played_at,
         daily_period = lb_window_period(l.daily_period, EXCLUDED.daily_period),
-        daily_total = lb_window_total(l.daily_period, l.daily_total, EXCLUDED.daily_period, EXCLUDED.total_score, l.board, p_best, p_latest),
+        daily_total = lb_window_total(l.daily_period, l.daily_total, EXCLUDED.daily_period, EXCLUDED.total_score, l.board, p_greatest, p_least, p_latest),
         daily_games = lb_window_games(l.daily_period, l.daily_games, EXCLUDED.daily_period),
         daily_moved_period = CASE WHEN l.daily_period < EXCLUDED.daily_period THEN l.daily_period END,
         daily_moved_total = CASE WHEN l.daily_period < EXCLUDED.daily_period THEN l.daily_total END,
         daily_moved_games = CASE WHEN l.daily_period < EXCLUDED.daily_period THEN l.daily_games END,
         weekly_period = lb_window_period(l.weekly_period, EXCLUDED.weekly_period),
-        weekly_total = lb_window_total(l.weekly_period, l.weekly_total, EXCLUDED.weekly_period, EXCLUDED.total_score, l.board, p_best, p_latest),
+        weekly_total = lb_window_total(l.weekly_period, l.weekly_total, EXCLUDED.weekly_period, EXCLUDED.total_score, l.board, p_greatest, p_least, p_latest),
         weekly_games = lb_window_games(l.weekly_period, l.weekly_games, EXCLUDED.weekly_period),
         weekly_moved_period = CASE WHEN l.weekly_period < EXCLUDED.weekly_period THEN l.weekly_period END,
         weekly_moved_total = CASE WHEN l.weekly_period < EXCLUDED.weekly_period THEN l.weekly_total END,
         weekly_moved_games = CASE WHEN l.weekly_period < EXCLUDED.weekly_period THEN l.weekly_games END,
         monthly_period = lb_window_period(l.monthly_period, EXCLUDED.monthly_period),
-        monthly_total = lb_window_total(l.monthly_period, l.monthly_total, EXCLUDED.monthly_period, EXCLUDED.total_score, l.board, p_best, p_latest),
+        monthly_total = lb_window_total(l.monthly_period, l.monthly_total, EXCLUDED.monthly_period, EXCLUDED.total_score, l.board, p_greatest, p_least, p_latest),
         monthly_games = lb_window_games(l.monthly_period, l.monthly_games, EXCLUDED.monthly_period),
         monthly_moved_period = CASE WHEN l.monthly_period < EXCLUDED.monthly_period THEN l.monthly_period END,
         monthly_moved_total = CASE WHEN l.monthly_period < EXCLUDED.monthly_period THEN l.monthly_total END,
@@ -94,7 +97,8 @@ BEGIN
     --    they were), or for a closed period, is written to the period's rows by the board's
     --    write mode.
     INSERT INTO leaderboard AS r (board, user_id, total_score, games_played, last_played_at)
-      SELECT up.board || ':' || v.name || ':' || v.period, up.user_id, x.score, 1, p_at
+      SELECT up.board || ':' || v.name || ':' || v.period, up.user_id,
+             CASE WHEN up.board = ANY (p_asc) THEN -x.score ELSE x.score END, 1, p_at
       FROM up
       JOIN unnest(p_users, p_scores) AS x(u, score) ON x.u = up.user_id
       CROSS JOIN LATERAL (VALUES
@@ -104,7 +108,7 @@ BEGIN
       ) AS v(name, period, closed, cur)
       WHERE v.period IS NOT NULL AND (v.closed OR v.cur > v.period)
       ON CONFLICT ON CONSTRAINT leaderboard_pkey DO UPDATE
-        SET total_score = lb_merge_total(lb_family(r.board), r.total_score, EXCLUDED.total_score, p_best, p_latest),
+        SET total_score = lb_merge_total(lb_family(r.board), r.total_score, EXCLUDED.total_score, p_greatest, p_least, p_latest),
             games_played = r.games_played + 1,
             last_played_at = EXCLUDED.last_played_at
       RETURNING r.board, r.user_id, r.total_score, r.games_played

@@ -15,7 +15,8 @@
 --     in batch order.
 -- Durability, idempotency by submission_id (user_id, submission_id), exact totals. Totals are
 -- written by lb_write_totals (sql/functions/2_write_totals.sql) on both paths: the new total by
--- the board's write mode (lb_merge_total), and the window columns of `p_periods`.
+-- the board's write mode (lb_merge_total) as a sort key (sql/009), and the window columns of
+-- `p_periods`.
 --
 -- Names are unique by their key (protocol/names.ts nameKey: NFKC, case folded, look-alikes
 -- folded, digits of any script by value). The key is a JavaScript function of the contract, so
@@ -44,8 +45,10 @@ DECLARE
   v_complex integer[];
   v_n integer := coalesce(array_length(p_user_ids, 1), 0);
   i integer;
-  v_best text[];
+  v_greatest text[];
+  v_least text[];
   v_latest text[];
+  v_asc text[];
   v_known bigint[];
   v_known_names text[];
   s_ord integer[]; s_user bigint[]; s_score bigint[]; s_mode text[]; s_sub text[]; s_name text[];
@@ -56,10 +59,8 @@ BEGIN
     RAISE EXCEPTION 'lb_commit_rows: every row needs the key of the name it may write (p_name_keys)';
   END IF;
 
-  -- Boards not keeping the sum (few: only those configured so, see server/board-config.ts).
-  SELECT coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'best'), '{}'),
-         coalesce(array_agg(b.board) FILTER (WHERE b.write_mode = 'latest'), '{}')
-    INTO v_best, v_latest FROM boards b WHERE b.write_mode <> 'sum';
+  -- Boards that are not plain `desc` sums (few: only those configured so, server/board-config.ts).
+  SELECT k.keep_greatest, k.keep_least, k.keep_latest, k.asc_boards INTO v_greatest, v_least, v_latest, v_asc FROM lb_board_kinds() k;
 
   INSERT INTO users (user_id, username, name_key)
     SELECT DISTINCT ON (t.u) t.u, coalesce(t.name, 'player' || t.u), t.k
@@ -122,7 +123,7 @@ BEGIN
     INTO s_id, s_at FROM ins;
 
   WITH t AS MATERIALIZED (
-    SELECT * FROM lb_write_totals(s_user, s_mode, s_score, now(), p_periods, p_closed, v_best, v_latest)
+    SELECT * FROM lb_write_totals(s_user, s_mode, s_score, now(), p_periods, p_closed, v_greatest, v_least, v_latest, v_asc)
   ), a AS (
     SELECT coalesce(array_agg(t.total_score ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}') AS gt,
            coalesce(array_agg(t.games_played ORDER BY t.user_id) FILTER (WHERE t.board = 'global'), '{}') AS gg,
@@ -218,7 +219,7 @@ BEGIN
     END IF;
 
     WITH t AS MATERIALIZED (
-      SELECT * FROM lb_write_totals(ARRAY[v_user], ARRAY[p_game_modes[i]], ARRAY[p_scores[i]], committed_at, p_periods, p_closed, v_best, v_latest)
+      SELECT * FROM lb_write_totals(ARRAY[v_user], ARRAY[p_game_modes[i]], ARRAY[p_scores[i]], committed_at, p_periods, p_closed, v_greatest, v_least, v_latest, v_asc)
     )
     SELECT (SELECT max(t.total_score) FROM t WHERE t.board = 'global'), (SELECT max(t.games_played) FROM t WHERE t.board = 'global'),
            (SELECT max(t.total_score) FROM t WHERE t.board <> 'global'), (SELECT max(t.games_played) FROM t WHERE t.board <> 'global'),

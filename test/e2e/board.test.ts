@@ -6,14 +6,15 @@
  * test-artifacts/ for a person to look at.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../../protocol/index.ts';
 import { buildBoard } from '../../server/cli/build-board.ts';
+import { linkOf, openBoardPage, settled, standings } from '../support/board-page.ts';
 import { http } from '../support/http.ts';
+import { freePort } from '../support/redis-server.ts';
 import { spawnServer, storeEnv, token, type ChildServer } from '../support/servers.ts';
 import { freshStores, type FreshStores } from '../support/stores.ts';
 
@@ -29,17 +30,6 @@ let desktop: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 const serverEnv = () => storeEnv(stores, { PORT: String(port), DIFF_TICK_MS: '20' });
 const writer = token('server');
 
@@ -48,47 +38,7 @@ async function submit(user_id: number, score: number, game_mode = 'ranked', user
   expect(r.status, JSON.stringify(r.body)).toBe(200);
 }
 
-interface ShownRow {
-  user: number;
-  rank: string;
-  name: string;
-  score: string;
-  tied: boolean;
-  move: string;
-}
-
-/** The top list as a viewer reads it. */
-function standings(p: Page): Promise<ShownRow[]> {
-  return p.$$eval('ol.rows > li.row', (lis) =>
-    lis.map((li) => ({
-      user: Number(li.getAttribute('data-user')),
-      rank: li.querySelector('.rank-n')!.textContent!.trim(),
-      name: li.querySelector('.name')!.textContent!,
-      score: li.querySelector('.score')!.textContent!.replace('Score', '').trim(),
-      tied: li.querySelector('.tie') !== null,
-      move: li.querySelector('.badge')?.textContent?.trim() ?? '',
-    })),
-  );
-}
-
-const linkOf = (p: Page) => p.getAttribute('.status', 'data-link');
-
-/** Waits until rows have slid into place and flashes have faded (the live dot pulses forever). */
-async function settled(p: Page): Promise<void> {
-  await p.waitForFunction(() => document.getAnimations().every((a) => a.effect?.getTiming().iterations === Infinity));
-}
-
-async function openBoard(context: BrowserContext, path = '/'): Promise<Page> {
-  const p = await context.newPage();
-  p.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-  p.on('console', (msg) => {
-    // While the server is down the browser itself logs each refused WebSocket: expected there.
-    if (msg.type() === 'error' && !/WebSocket connection to .* failed/.test(msg.text())) pageErrors.push(msg.text());
-  });
-  await p.goto(`http://127.0.0.1:${port}${path}`);
-  await expect.poll(() => linkOf(p), { timeout: 10_000 }).toBe('live');
-  return p;
-}
+const openBoard = (context: BrowserContext, path = '/') => openBoardPage(context, port, path, pageErrors);
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });

@@ -4,6 +4,8 @@
  * `locale` undefined means the viewer's own locale (thousands separators as they expect them).
  */
 import { GLOBAL_BOARD, parseBoard, type Window } from '../../../protocol/board.ts';
+import { DEFAULT_DISPLAY, formatFixed, formatTimeMs } from '../../../protocol/score-format.ts';
+import type { ScoreDisplay } from '../../../protocol/types.ts';
 
 export interface Formatters {
   int(n: number): string;
@@ -12,16 +14,26 @@ export interface Formatters {
   /** A percentile 0..100 with at most 2 decimals. */
   percentile(p: number): string;
   time(ms: number): string;
+  /** A total as its board shows it (`display` from `boards`): "1,200", "1:02.417", "12.50 km". */
+  score(n: number): string;
+  /** A change of total, signed, in the board's format: "+1,200", "-0.512". */
+  scoreDelta(n: number): string;
 }
 
-export function formatters(locale?: string): Formatters {
+/** Formatters for a board whose scores are shown as `display` (points when unknown). */
+export function formatters(locale?: string, display: ScoreDisplay = DEFAULT_DISPLAY): Formatters {
   const int = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const delta = new Intl.NumberFormat(locale, { maximumFractionDigits: 0, signDisplay: 'always' });
   const pct = new Intl.NumberFormat(locale, { minimumFractionDigits: 0, maximumFractionDigits: 2 });
   const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const unit = display.unit ? ` ${display.unit}` : '';
+  const plain = (n: number): string =>
+    display.format === 'time_ms' ? formatTimeMs(n) : display.decimals > 0 ? formatFixed(n, display.decimals) : int.format(n);
   return {
     int: (n) => int.format(n),
     delta: (n) => delta.format(n),
+    score: (n) => plain(n) + unit,
+    scoreDelta: (n) => (display.format === 'points' && display.decimals === 0 ? delta.format(n) : (n < 0 ? '-' : '+') + plain(Math.abs(n))) + unit,
     percentile: (p) => pct.format(p),
     time: (ms) => time.format(ms),
   };
