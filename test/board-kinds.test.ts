@@ -5,11 +5,12 @@
  * `around`, `ranks`, a whole `page` walk) from the rank index, from PostgreSQL while the index is
  * not trusted, and from the rebuilt index, and must equal the model each time. Then `boards`
  * lists each definition, and a spectator of an `asc` board sees a new best time climb into it.
+ * All of it on a single Redis and on a 3-master Redis Cluster.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
 import { percentile, type Entry } from '../protocol/index.ts';
@@ -20,6 +21,7 @@ import type { Sql } from '../server/store/db.ts';
 import { openSql, waitForIndex } from './support/index-state.ts';
 import { connectWs, eventually, startTestApp, token } from './support/servers.ts';
 import { Spectator } from './support/spectator.ts';
+import { RedisCluster } from './support/redis-cluster.ts';
 import { freshStores, type FreshStores } from './support/stores.ts';
 
 type Order = 'desc' | 'asc';
@@ -85,9 +87,10 @@ let stores: FreshStores;
 let dir: string;
 let app: RunningApp;
 let sql: Sql;
-let redis: Redis;
-const sockets: Connection[] = [];
-const model = new KindsModel();
+let redis: Redis | Cluster;
+let cluster: RedisCluster | undefined;
+let sockets: Connection[] = [];
+let model = new KindsModel();
 const clock = new OffsetClock(NOON - Date.now());
 
 const boardsUnderTest = () => [...model.boards.keys()].sort();
@@ -156,120 +159,133 @@ async function expectModel(where: string): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  stores = await freshStores();
-  dir = await mkdtemp(join(tmpdir(), 'lb-kinds-'));
-  const path = join(dir, 'boards.json');
-  await writeFile(
-    path,
-    JSON.stringify({
-      boards: [
-        { board: 'mode:lap', sort_order: 'asc', write_mode: 'best', display: { format: 'time_ms' } },
-        { board: 'mode:golf', sort_order: 'asc', display: { format: 'points', unit: 'strokes' } },
-        { board: 'mode:floor', write_mode: 'min' },
-        { board: 'mode:worst', sort_order: 'asc', write_mode: 'max', display: { format: 'distance', unit: 'km', decimals: 2 } },
-      ],
-    }),
-  );
-  app = await startTestApp(stores, { BOARDS_CONFIG: path, DIFF_TICK_MS: '20', INDEX_CHECK_INTERVAL_MS: '3600000' }, clock);
-  sql = openSql(stores.databaseUrl);
-  redis = new Redis(stores.redisUrl);
-  for (let i = 0; i < 3; i++) sockets.push(await connectWs(app.port, token('server')));
-});
+// The same checks on a single Redis and on a 3-master Redis Cluster started on loopback ports.
+describe.each([
+  ['a single Redis', false],
+  ['a Redis Cluster', true],
+] as const)('on %s', (_label, clustered) => {
+  beforeAll(async () => {
+    if (clustered) cluster = await RedisCluster.start(3);
+    model = new KindsModel();
+    sockets = [];
+    stores = await freshStores();
+    dir = await mkdtemp(join(tmpdir(), 'lb-kinds-'));
+    const path = join(dir, 'boards.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        boards: [
+          { board: 'mode:lap', sort_order: 'asc', write_mode: 'best', display: { format: 'time_ms' } },
+          { board: 'mode:golf', sort_order: 'asc', display: { format: 'points', unit: 'strokes' } },
+          { board: 'mode:floor', write_mode: 'min' },
+          { board: 'mode:worst', sort_order: 'asc', write_mode: 'max', display: { format: 'distance', unit: 'km', decimals: 2 } },
+        ],
+      }),
+    );
+    const env = { BOARDS_CONFIG: path, DIFF_TICK_MS: '20', INDEX_CHECK_INTERVAL_MS: '3600000' };
+    app = await startTestApp(stores, cluster ? { ...env, REDIS_CLUSTER_NODES: cluster.seeds } : env, clock);
+    sql = openSql(stores.databaseUrl);
+    redis = cluster ? cluster.client() : new Redis(stores.redisUrl);
+    for (let i = 0; i < 3; i++) sockets.push(await connectWs(app.port, token('server')));
+  }, 60_000);
 
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await app?.close();
-  await sql?.end({ timeout: 5 });
-  redis?.disconnect();
-  await stores?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await app?.close();
+    await sql?.end({ timeout: 5 });
+    redis?.disconnect();
+    await cluster?.deleteKeys(stores.redisPrefix);
+    await stores?.cleanup();
+    await cluster?.stop();
+    cluster = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 60_000);
 
-describe('asc and desc boards, with every write mode', () => {
-  it('answer as the model from the rank index, after a concurrent burst and one-by-one submits', async () => {
-    let seed = 11;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const sent: Promise<unknown>[] = [];
-    for (let n = 0; n < 600; n++) {
-      const user = 1 + Math.floor(rand() * 40);
-      // Few distinct scores, so ties are common on every board.
-      const score = 1000 + 100 * Math.floor(rand() * 12);
-      const game_mode = GAME_MODES[Math.floor(rand() * GAME_MODES.length)]!;
-      model.submit(user, score, game_mode);
-      // A user's submits go through one socket, so they commit in the order the model applies them.
-      sent.push(sockets[user % 2]!.request('submit', { user_id: user, score, game_mode }));
-    }
-    await Promise.all(sent);
-    for (const [score, game_mode] of [[900, 'lap'], [2000, 'lap'], [900, 'lap'], [0, 'worst'], [5000, 'worst'], [10, 'floor']] as const) {
-      model.submit(77, score, game_mode);
-      const reply = (await sockets[0]!.request('submit', { user_id: 77, score, game_mode })) as { total_score: number; rank: number };
-      const global = model.listing('global').find((e) => e.user_id === 77)!;
-      expect({ total: reply.total_score, rank: reply.rank }, 'the submit reply: global total and rank').toEqual({ total: global.total_score, rank: global.rank });
-    }
-    expect(model.listing('mode:lap')[0]).toMatchObject({ user_id: 77, total_score: 900, rank: 1 });
-    await expectModel('index');
-  });
-
-  it('answer the same from PostgreSQL while no index is trusted, and from the rebuilt index', async () => {
-    for (const board of boardsUnderTest()) await redis.del(boardKeys(stores.redisPrefix, board).epoch);
-    const before = await app.metrics.registry.getSingleMetricAsString('leaderboard_index_reads_total');
-    await expectModel('PostgreSQL');
-    const after = await app.metrics.registry.getSingleMetricAsString('leaderboard_index_reads_total');
-    const pg = (t: string) => Number(/source="postgres"\} (\d+)/.exec(t)?.[1] ?? 0);
-    expect(pg(after), 'the reads came from PostgreSQL').toBeGreaterThan(pg(before));
-    expect(await waitForIndex(redis, sql, stores.redisPrefix, 20_000)).toEqual([]);
-    await expectModel('rebuilt index');
-  });
-
-  it('are stored as sort keys, and board_totals shows them as totals', async () => {
-    const lap = model.listing('mode:lap');
-    const rows = await sql<{ user_id: number; total_score: number }[]>`
-      SELECT user_id, total_score FROM leaderboard WHERE board = 'mode:lap' ORDER BY total_score DESC, user_id LIMIT 3`;
-    expect(rows.map((r) => [r.user_id, -r.total_score])).toEqual(lap.slice(0, 3).map((e) => [e.user_id, e.total_score]));
-    const shown = await sql<{ user_id: number; total_score: number; sort_order: string }[]>`
-      SELECT user_id, total_score, sort_order FROM board_totals WHERE board = ${`mode:lap:daily:${DAY}`} ORDER BY total_score, user_id LIMIT 3`;
-    expect(shown.map((r) => [r.user_id, r.total_score, r.sort_order])).toEqual(lap.slice(0, 3).map((e) => [e.user_id, e.total_score, 'asc']));
-  });
-});
-
-describe('boards', () => {
-  it('lists each board with its definition, windows and players, over the socket and HTTP', async () => {
-    const reply = await sockets[0]!.request('boards', {});
-    expect(reply.boards).toEqual(['global', 'mode:floor', 'mode:golf', 'mode:lap', 'mode:plain', 'mode:worst']);
-    const byBoard = Object.fromEntries(reply.definitions.map((d) => [d.board, d]));
-    const windows = ['daily', 'weekly', 'monthly'];
-    expect(byBoard['mode:lap']).toEqual({
-      board: 'mode:lap',
-      sort_order: 'asc',
-      write_mode: 'best',
-      display: { format: 'time_ms', unit: '', decimals: 0 },
-      windows,
-      players: model.listing('mode:lap').length,
-    });
-    expect(byBoard['mode:worst']).toMatchObject({ sort_order: 'asc', write_mode: 'max', display: { format: 'distance', unit: 'km', decimals: 2 } });
-    expect(byBoard['global']).toMatchObject({ sort_order: 'desc', write_mode: 'sum', display: { format: 'points', unit: '', decimals: 0 } });
-    expect(reply.definitions.map((d) => d.board)).toEqual(reply.boards);
-    expect(await http('/api/leaderboard/boards')).toEqual(reply);
-  });
-});
-
-describe('a spectator of an asc board', () => {
-  it('sees a new best time climb to the top, in order', async () => {
-    const spectator = await Spectator.follow(app.port, 'mode:lap', 5);
-    try {
-      expect(spectator.entries).toEqual(model.listing('mode:lap').slice(0, 5));
-      const user = 901;
-      for (const score of [5000, 100]) {
-        model.submit(user, score, 'lap');
-        await sockets[0]!.request('submit', { user_id: user, score, game_mode: 'lap' });
+  describe('asc and desc boards, with every write mode', () => {
+    it('answer as the model from the rank index, after a concurrent burst and one-by-one submits', async () => {
+      let seed = 11;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      const sent: Promise<unknown>[] = [];
+      for (let n = 0; n < 600; n++) {
+        const user = 1 + Math.floor(rand() * 40);
+        // Few distinct scores, so ties are common on every board.
+        const score = 1000 + 100 * Math.floor(rand() * 12);
+        const game_mode = GAME_MODES[Math.floor(rand() * GAME_MODES.length)]!;
+        model.submit(user, score, game_mode);
+        // A user's submits go through one socket, so they commit in the order the model applies them.
+        sent.push(sockets[user % 2]!.request('submit', { user_id: user, score, game_mode }));
       }
-      const want = model.listing('mode:lap').slice(0, 5);
-      expect(want[0]).toMatchObject({ user_id: user, total_score: 100 });
-      await eventually('the spectator sees the new best', () => JSON.stringify(spectator.entries) === JSON.stringify(want));
-      expect(spectator.gaps).toEqual([]);
-    } finally {
-      spectator.close();
-    }
+      await Promise.all(sent);
+      for (const [score, game_mode] of [[900, 'lap'], [2000, 'lap'], [900, 'lap'], [0, 'worst'], [5000, 'worst'], [10, 'floor']] as const) {
+        model.submit(77, score, game_mode);
+        const reply = (await sockets[0]!.request('submit', { user_id: 77, score, game_mode })) as { total_score: number; rank: number };
+        const global = model.listing('global').find((e) => e.user_id === 77)!;
+        expect({ total: reply.total_score, rank: reply.rank }, 'the submit reply: global total and rank').toEqual({ total: global.total_score, rank: global.rank });
+      }
+      expect(model.listing('mode:lap')[0]).toMatchObject({ user_id: 77, total_score: 900, rank: 1 });
+      await expectModel('index');
+    });
+
+    it('answer the same from PostgreSQL while no index is trusted, and from the rebuilt index', async () => {
+      for (const board of boardsUnderTest()) await redis.del(boardKeys(stores.redisPrefix, board).epoch);
+      const before = await app.metrics.registry.getSingleMetricAsString('leaderboard_index_reads_total');
+      await expectModel('PostgreSQL');
+      const after = await app.metrics.registry.getSingleMetricAsString('leaderboard_index_reads_total');
+      const pg = (t: string) => Number(/source="postgres"\} (\d+)/.exec(t)?.[1] ?? 0);
+      expect(pg(after), 'the reads came from PostgreSQL').toBeGreaterThan(pg(before));
+      expect(await waitForIndex(redis as never, sql, stores.redisPrefix, 20_000)).toEqual([]);
+      await expectModel('rebuilt index');
+    });
+
+    it('are stored as sort keys, and board_totals shows them as totals', async () => {
+      const lap = model.listing('mode:lap');
+      const rows = await sql<{ user_id: number; total_score: number }[]>`
+        SELECT user_id, total_score FROM leaderboard WHERE board = 'mode:lap' ORDER BY total_score DESC, user_id LIMIT 3`;
+      expect(rows.map((r) => [r.user_id, -r.total_score])).toEqual(lap.slice(0, 3).map((e) => [e.user_id, e.total_score]));
+      const shown = await sql<{ user_id: number; total_score: number; sort_order: string }[]>`
+        SELECT user_id, total_score, sort_order FROM board_totals WHERE board = ${`mode:lap:daily:${DAY}`} ORDER BY total_score, user_id LIMIT 3`;
+      expect(shown.map((r) => [r.user_id, r.total_score, r.sort_order])).toEqual(lap.slice(0, 3).map((e) => [e.user_id, e.total_score, 'asc']));
+    });
+  });
+
+  describe('boards', () => {
+    it('lists each board with its definition, windows and players, over the socket and HTTP', async () => {
+      const reply = await sockets[0]!.request('boards', {});
+      expect(reply.boards).toEqual(['global', 'mode:floor', 'mode:golf', 'mode:lap', 'mode:plain', 'mode:worst']);
+      const byBoard = Object.fromEntries(reply.definitions.map((d) => [d.board, d]));
+      const windows = ['daily', 'weekly', 'monthly'];
+      expect(byBoard['mode:lap']).toEqual({
+        board: 'mode:lap',
+        sort_order: 'asc',
+        write_mode: 'best',
+        display: { format: 'time_ms', unit: '', decimals: 0 },
+        windows,
+        players: model.listing('mode:lap').length,
+      });
+      expect(byBoard['mode:worst']).toMatchObject({ sort_order: 'asc', write_mode: 'max', display: { format: 'distance', unit: 'km', decimals: 2 } });
+      expect(byBoard['global']).toMatchObject({ sort_order: 'desc', write_mode: 'sum', display: { format: 'points', unit: '', decimals: 0 } });
+      expect(reply.definitions.map((d) => d.board)).toEqual(reply.boards);
+      expect(await http('/api/leaderboard/boards')).toEqual(reply);
+    });
+  });
+
+  describe('a spectator of an asc board', () => {
+    it('sees a new best time climb to the top, in order', async () => {
+      const spectator = await Spectator.follow(app.port, 'mode:lap', 5);
+      try {
+        expect(spectator.entries).toEqual(model.listing('mode:lap').slice(0, 5));
+        const user = 901;
+        for (const score of [5000, 100]) {
+          model.submit(user, score, 'lap');
+          await sockets[0]!.request('submit', { user_id: user, score, game_mode: 'lap' });
+        }
+        const want = model.listing('mode:lap').slice(0, 5);
+        expect(want[0]).toMatchObject({ user_id: user, total_score: 100 });
+        await eventually('the spectator sees the new best', () => JSON.stringify(spectator.entries) === JSON.stringify(want));
+        expect(spectator.gaps).toEqual([]);
+      } finally {
+        spectator.close();
+      }
+    });
   });
 });

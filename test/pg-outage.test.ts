@@ -11,6 +11,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../client/sdk/connection.ts';
+import { LeaderboardError } from '../client/sdk/errors.ts';
 import { boardKeys } from '../server/rank-index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
 import { Fleet, UNLIMITED, isRunning } from './support/fleet.ts';
@@ -165,6 +166,19 @@ async function halfApplied(): Promise<unknown[]> {
     WHERE l.total_score IS DISTINCT FROM s.t OR l.games_played IS DISTINCT FROM s.g`)];
 }
 
+/** Sends `send` again while it is answered `unavailable` (which changes nothing), for up to 10 s. */
+async function retryWhileUnavailable<T>(send: () => Promise<T>): Promise<T> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof LeaderboardError && err.code === 'unavailable') || Date.now() > until) throw err;
+      await sleep(100);
+    }
+  }
+}
+
 const health = async () => (await http(server.port, 'GET', '/health').catch(() => ({ status: 0 }))).status;
 
 describe.each([
@@ -253,7 +267,9 @@ describe.each([
     );
     measured = { resumeMs, healthMs, ghosts };
     for (const o of refused) {
-      const retry = await writers[1]!.request('submit', o.req!);
+      // A retry may itself meet a connection still recovering from the fault: `unavailable` means
+      // "retry later" and changes nothing, so the client retries until it gets an answer.
+      const retry = await retryWhileUnavailable(() => writers[1]!.request('submit', o.req!));
       expect(retry.duplicate, `retry of ${o.req!.submission_id} (committed before the retry: ${committed.has(o.req!.submission_id)})`).toBe(
         committed.has(o.req!.submission_id),
       );
