@@ -98,6 +98,18 @@ describe('Feed.affectedBy and shows', () => {
     expect(feed.affectedBy(change(500, last))).toBe(false); // tied, higher id: ranks behind it
   });
 
+  it('on an asc board, compares the notice\'s sort key (minus the total) with the view\'s totals', () => {
+    // The view holds totals rising from 100 (best) to 100 + 10 * 99; notices carry minus the total.
+    const view = rows(VIEW_SIZE, 10).map((e, i) => ({ ...e, total_score: 100 + 10 * i }));
+    const feed = new Feed('mode:lap', () => 'e1', 'mode:lap', -1);
+    feed.setView(view, 'g1');
+    const last = 100 + 10 * (VIEW_SIZE - 1);
+    expect(feed.affectedBy(change(5, -(last + 1)))).toBe(false); // slower than the last row
+    expect(feed.affectedBy(change(500, -(last - 1)))).toBe(true); // faster than it
+    expect(feed.affectedBy(change(5, -last))).toBe(true); // tied, lower id: ahead of the last row
+    expect(feed.affectedBy(change(500, -last))).toBe(false); // tied, higher id: behind it
+  });
+
   it('counts a generation notice whatever it carries', () => {
     const { feed } = feedOf();
     feed.setView(rows(VIEW_SIZE), 'g1');
