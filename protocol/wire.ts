@@ -10,4 +10,5 @@ export * from './subprotocol.ts';
 export { decode, DecodeError, encode, isMap } from './codec.ts';
 export { applyDiff, type TopDiff } from './diff.ts';
 export { compareListing, percentile } from './ranking.ts';
+export { DEFAULT_DISPLAY, formatFixed, formatScore, formatTimeMs } from './score-format.ts';
 export type * from './types.ts';

@@ -114,7 +114,7 @@ describe('the packed SDK', () => {
       scratch,
       'node-client.mjs',
       `import WebSocket from 'ws';
-import { LeaderboardClient, LeaderboardError } from '${NAME}';
+import { LeaderboardClient, LeaderboardError, formatScore } from '${NAME}';
 const [url, token] = process.argv.slice(2);
 const lb = new LeaderboardClient(url, { token, WebSocket, reconnect: false, timeoutMs: 10000 });
 await lb.ready();
@@ -123,13 +123,15 @@ const seen = new Promise((resolve) => {
 });
 const submit = await lb.submit({ user_id: 4242, score: 1200, game_mode: 'ranked', username: 'packed-sdk' });
 const top = await lb.top({ limit: 5 });
+const { definitions } = await lb.boards();
+const shown = formatScore(62417, { format: 'time_ms', unit: '', decimals: 0 });
 let code;
 try { await lb.rank({ user_id: 999999 }); } catch (err) { code = err instanceof LeaderboardError ? err.code : String(err); }
 let timer;
 const live = await Promise.race([seen, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no live update')), 10000)))]);
 clearTimeout(timer);
 lb.close();
-console.log(JSON.stringify({ submit, top, code, live }));
+console.log(JSON.stringify({ submit, top, code, live, definitions, shown }));
 `,
     );
     const { stdout } = await run(process.execPath, ['node-client.mjs', `ws://127.0.0.1:${app!.port}/ws`, token('server')], {
@@ -142,22 +144,28 @@ console.log(JSON.stringify({ submit, top, code, live }));
       top: { board: string; entries: { user_id: number; username: string; total_score: number }[] };
       code: string;
       live: { user_id: number }[];
+      definitions: { board: string; sort_order: string }[];
+      shown: string;
     };
     expect(out.submit).toMatchObject({ rank: 1, total_score: 1200 });
     expect(out.top.board).toBe('global');
     expect(out.top.entries[0]).toMatchObject({ user_id: 4242, username: 'packed-sdk', total_score: 1200 });
     expect(out.code).toBe('not_found');
     expect(out.live.map((e) => e.user_id)).toContain(4242);
+    expect(out.definitions[0]).toMatchObject({ board: 'global', sort_order: 'desc' });
+    expect(out.shown).toBe('1:02.417');
   });
 
   it('typechecks a consumer against its .d.ts (nodenext and bundler resolution, no Node or zod types)', async () => {
     writeIn(
       scratch,
       'consumer.ts',
-      `import { LeaderboardClient, LeaderboardError, type Entry, type SubmitReply } from '${NAME}';
+      `import { LeaderboardClient, LeaderboardError, formatScore, type BoardDefinition, type Entry, type SubmitReply } from '${NAME}';
 const lb = new LeaderboardClient('ws://localhost:8000/ws', { token: 't' });
 export const submitted: Promise<SubmitReply> = lb.submit({ user_id: 1, score: 2, game_mode: 'ranked' });
 export const top: Promise<{ entries: Entry[] }> = lb.top({ limit: 3 });
+export const kinds: Promise<BoardDefinition[]> = lb.boards().then((r) => r.definitions);
+export const lap: string = formatScore(62417, { format: 'time_ms', unit: '', decimals: 0 });
 // @ts-expect-error: a score is a number (the types are real, not any)
 lb.submit({ user_id: 1, score: 'high', game_mode: 'ranked' });
 export const err: 'timeout' | 'disconnected' | 'conflict' | string = new LeaderboardError('conflict', 'taken').code;
