@@ -5,8 +5,8 @@
 -- total on an `asc` board. So one index order, one rank rule (1 + the rows with a strictly
 -- higher key) and one listing order serve both kinds, and an `asc` board costs a submit nothing
 -- more than a `desc` one (a second, ascending index would cost every submit an index entry). The
--- server turns keys into totals at its edge (server/board-kinds.ts); `board_totals` below shows
--- them as totals to anyone reading the tables. A window board has its family's kind.
+-- server turns keys into totals at its edge (server/board-kinds.ts); the `board_totals` view
+-- (sql/functions/5_board_totals.sql) shows them as totals to anyone reading the tables. A window board has its family's kind.
 ALTER TABLE boards
   ADD COLUMN sort_order text NOT NULL DEFAULT 'desc' CHECK (sort_order IN ('desc', 'asc'));
 ALTER TABLE boards DROP CONSTRAINT boards_write_mode_check;

@@ -18,6 +18,7 @@ import type { RunningApp } from '../server/app.ts';
 import { OffsetClock } from '../server/clock.ts';
 import { boardKeys } from '../server/rank-index/keys.ts';
 import type { Sql } from '../server/store/db.ts';
+import { http } from './support/http.ts';
 import { openSql, waitForIndex } from './support/index-state.ts';
 import { connectWs, eventually, startTestApp, token } from './support/servers.ts';
 import { Spectator } from './support/spectator.ts';
@@ -97,10 +98,10 @@ const boardsUnderTest = () => [...model.boards.keys()].sort();
 /** The id a client asks for: the current-period alias for the day boards. */
 const asked = (board: string) => board.replace(`:daily:${DAY}`, ':daily');
 
-async function http<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${app.port}${path}`);
+async function get<T>(path: string): Promise<T> {
+  const res = await http<T>(app.port, 'GET', path);
   expect(res.status, path).toBe(200);
-  return (await res.json()) as T;
+  return res.body;
 }
 
 /** Walks a whole board with `page` (socket) and checks it against the listing, page by page. */
@@ -124,7 +125,7 @@ async function walk(board: string, want: Entry[]): Promise<void> {
   // The same walk's second page over HTTP, from the first page's cursor.
   if (want.length > 7) {
     const cur = want[6]!;
-    const page = await http<{ entries: Entry[] }>(`/api/leaderboard/page?board=${asked(board)}&limit=7&after_total=${cur.total_score}&after_user_id=${cur.user_id}`);
+    const page = await get<{ entries: Entry[] }>(`/api/leaderboard/page?board=${asked(board)}&limit=7&after_total=${cur.total_score}&after_user_id=${cur.user_id}`);
     expect(page.entries, `HTTP page 2 of ${board}`).toEqual(want.slice(7, 14));
   }
 }
@@ -137,7 +138,7 @@ async function expectModel(where: string): Promise<void> {
     const top = (await sockets[0]!.request('top', { board: asked(board), limit: 100 })) as { board: string; entries: Entry[] };
     expect(top.entries, `top ${label}`).toEqual(want.slice(0, 100));
     expect(top.board, `the period answered for (${label})`).toBe(board);
-    const viaHttp = await http<{ top_players: Entry[] }>(`/api/leaderboard/top?board=${asked(board)}&limit=10`);
+    const viaHttp = await get<{ top_players: Entry[] }>(`/api/leaderboard/top?board=${asked(board)}&limit=10`);
     expect(viaHttp.top_players, `HTTP top ${label}`).toEqual(want.slice(0, 10));
     for (const e of [want[0]!, want[Math.floor(want.length / 2)]!, want.at(-1)!]) {
       const r = await sockets[1]!.request('rank', { board: asked(board), user_id: e.user_id });
@@ -265,7 +266,7 @@ describe.each([
       expect(byBoard['mode:worst']).toMatchObject({ sort_order: 'asc', write_mode: 'max', display: { format: 'distance', unit: 'km', decimals: 2 } });
       expect(byBoard['global']).toMatchObject({ sort_order: 'desc', write_mode: 'sum', display: { format: 'points', unit: '', decimals: 0 } });
       expect(reply.definitions.map((d) => d.board)).toEqual(reply.boards);
-      expect(await http('/api/leaderboard/boards')).toEqual(reply);
+      expect(await get('/api/leaderboard/boards')).toEqual(reply);
     });
   });
 

@@ -5,6 +5,7 @@
  * socket of a group receives the same frames, so each diff is computed and encoded once per group.
  */
 import { diffTop, encodeOnce, isEmptyDiff, type DiffFrame, type Entry, type SnapshotFrame } from '../../protocol/index.ts';
+import type { Sign } from '../board-kinds.ts';
 import type { ChangeNotice } from '../rank-index/keys.ts';
 import type { Socket } from '../socket.ts';
 
@@ -54,7 +55,7 @@ export class Feed {
     readonly board: string,
     private readonly nextGroupEpoch: () => string,
     source = board,
-    private readonly sign: 1 | -1 = 1,
+    private readonly sign: Sign = 1,
   ) {
     this.#source = source;
   }

@@ -7,6 +7,7 @@
 import type { RedisClient } from '../store/redis.ts';
 import { randomBytes } from 'node:crypto';
 import type { Entry, SubscribeRequest, UnsubscribeRequest } from '../../protocol/index.ts';
+import type { Sign } from '../board-kinds.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeNotice } from '../rank-index/keys.ts';
 import type { Logger } from '../log.ts';
@@ -41,7 +42,7 @@ export interface LiveDeps {
   /** The top rows of a board, with totals. */
   loadTop: (board: string, limit: number) => Promise<{ entries: Entry[]; epoch: string | undefined }>;
   /** -1 for a board whose change notices carry minus the totals (`asc`, server/board-kinds.ts). */
-  signOf?: (board: string) => 1 | -1;
+  signOf?: (board: string) => Sign;
   send: (ws: Socket, frame: object) => void;
   metrics: Metrics;
   log: Logger;

@@ -91,10 +91,6 @@ if not epoch then return false end
 `;
 
 /**
- * expire_at(at, epoch, z, h): a window board's keys go at `at` (ms since the epoch), some time after
- * its period ends (its reads then come from PostgreSQL); '' leaves all-time boards' keys alone.
- */
-/**
  * log_args(log, from): appends ARGV[from..] to a rebuild's log list (what live writers record
  * while a copy fills), in slices that stay within Lua's stack for unpack.
  */
@@ -104,6 +100,10 @@ local function log_args(log, from)
 end
 `;
 
+/**
+ * expire_at(at, epoch, z, h): a window board's keys go at `at` (ms since the epoch), some time after
+ * its period ends (its reads then come from PostgreSQL); '' leaves all-time boards' keys alone.
+ */
 const EXPIRE_AT = `
 local function expire_at(at, epoch, z, h)
   if at == '' then return end

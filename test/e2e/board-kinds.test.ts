@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBoard } from '../../server/cli/build-board.ts';
 import { openBoardPage, standings } from '../support/board-page.ts';
 import { launchChromium } from '../support/chromium.ts';
-import { http } from '../support/http.ts';
+import { submitOk } from '../support/http.ts';
 import { freePort } from '../support/redis-server.ts';
 import { spawnServer, storeEnv, token, type ChildServer } from '../support/servers.ts';
 import { freshStores, type FreshStores } from '../support/stores.ts';
@@ -26,10 +26,7 @@ let desktop: BrowserContext;
 const pageErrors: string[] = [];
 const writer = token('server');
 
-async function submit(user_id: number, score: number, game_mode: string, username?: string): Promise<void> {
-  const r = await http(port, 'POST', '/api/leaderboard/submit', { token: writer, body: { user_id, score, game_mode, username } });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-}
+const submit = (user_id: number, score: number, game_mode: string, username?: string) => submitOk(port, writer, { user_id, score, game_mode, username });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lb-kinds-e2e-'));

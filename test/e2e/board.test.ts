@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../../protocol/index.ts';
 import { buildBoard } from '../../server/cli/build-board.ts';
 import { linkOf, openBoardPage, settled, standings } from '../support/board-page.ts';
-import { http } from '../support/http.ts';
+import { http, submitOk } from '../support/http.ts';
 import { freePort } from '../support/redis-server.ts';
 import { spawnServer, storeEnv, token, type ChildServer } from '../support/servers.ts';
 import { freshStores, type FreshStores } from '../support/stores.ts';
@@ -33,10 +33,7 @@ const pageErrors: string[] = [];
 const serverEnv = () => storeEnv(stores, { PORT: String(port), DIFF_TICK_MS: '20' });
 const writer = token('server');
 
-async function submit(user_id: number, score: number, game_mode = 'ranked', username?: string): Promise<void> {
-  const r = await http(port, 'POST', '/api/leaderboard/submit', { token: writer, body: { user_id, score, game_mode, username } });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-}
+const submit = (user_id: number, score: number, game_mode = 'ranked', username?: string) => submitOk(port, writer, { user_id, score, game_mode, username });
 
 const openBoard = (context: BrowserContext, path = '/') => openBoardPage(context, port, path, pageErrors);
 

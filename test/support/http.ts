@@ -1,4 +1,6 @@
 /** A small HTTP client for the JSON API under test. */
+import { expect } from 'vitest';
+
 export interface HttpReply<T = any> {
   status: number;
   body: T;
@@ -18,4 +20,10 @@ export async function http<T = any>(port: number, method: string, path: string, 
   let body: any = text;
   if (res.headers.get('content-type')?.includes('application/json')) body = JSON.parse(text);
   return { status: res.status, body, headers: res.headers };
+}
+
+/** Submits over HTTP as `token` and expects it accepted. */
+export async function submitOk(port: number, token: string, body: { user_id: number; score: number; game_mode: string; username?: string }): Promise<void> {
+  const r = await http(port, 'POST', '/api/leaderboard/submit', { token, body });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
 }

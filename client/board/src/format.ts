@@ -27,13 +27,15 @@ export function formatters(locale?: string, display: ScoreDisplay = DEFAULT_DISP
   const pct = new Intl.NumberFormat(locale, { minimumFractionDigits: 0, maximumFractionDigits: 2 });
   const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const unit = display.unit ? ` ${display.unit}` : '';
-  const plain = (n: number): string =>
-    display.format === 'time_ms' ? formatTimeMs(n) : display.decimals > 0 ? formatFixed(n, display.decimals) : int.format(n);
+  const plainPoints = display.format !== 'time_ms' && display.decimals === 0;
+  const score = (n: number): string =>
+    (display.format === 'time_ms' ? formatTimeMs(n) : plainPoints ? int.format(n) : formatFixed(n, display.decimals)) + unit;
   return {
     int: (n) => int.format(n),
     delta: (n) => delta.format(n),
-    score: (n) => plain(n) + unit,
-    scoreDelta: (n) => (display.format === 'points' && display.decimals === 0 ? delta.format(n) : (n < 0 ? '-' : '+') + plain(Math.abs(n))) + unit,
+    score,
+    // Whole numbers take the locale's signed format; times and decimals a sign before the value.
+    scoreDelta: (n) => (plainPoints ? delta.format(n) + unit : (n < 0 ? '-' : '+') + score(Math.abs(n))),
     percentile: (p) => pct.format(p),
     time: (ms) => time.format(ms),
   };
